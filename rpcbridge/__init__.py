@@ -1,0 +1,58 @@
+"""rpcbridge: call Node.js from trio through one long-lived process.
+
+The host (``node/rpc-host.js``) and Python exchange Content-Length framed JSON-RPC 2.0 over the
+host's stdin and stdout; every log of the host goes to its stderr, so no stray ``console.log``
+can corrupt the data. ::
+
+    import trio, rpcbridge
+
+    async def main():
+        async with rpcbridge.open_bridge() as bridge:
+            print(await bridge.call("rpc.echo", {"text": "你好 🌏"}))
+
+    trio.run(main)
+
+See ``docs/protocol.md`` for the wire, ``docs/handlers.md`` for writing host methods.
+"""
+
+from ._bridge import Bridge, open_bridge
+from ._errors import (
+    BridgeClosed,
+    BridgeError,
+    HostExited,
+    HostSetupError,
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    MethodNotFound,
+    ParseError,
+    ProtocolError,
+    RequestCancelled,
+    RpcError,
+    ServerError,
+)
+from ._framing import DEFAULT_MAX_BODY_SIZE
+from ._methods import Methods
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "Bridge",
+    "BridgeClosed",
+    "BridgeError",
+    "HostExited",
+    "HostSetupError",
+    "InternalError",
+    "InvalidParams",
+    "InvalidRequest",
+    "MethodNotFound",
+    "Methods",
+    "ParseError",
+    "ProtocolError",
+    "RequestCancelled",
+    "RpcError",
+    "ServerError",
+    "__version__",
+    "open_bridge",
+]

@@ -1,0 +1,536 @@
+"""The trio transport: one child process, four tasks, and the sans-I/O core in between.
+
+``open_bridge()`` starts the host (or any stdio JSON-RPC server), and runs four tasks in its
+own nursery:
+
+* the **reader** feeds the child's stdout to ``RpcConnection`` and delivers each event: an
+  answer wakes the one task waiting for that id, a request runs a Python handler;
+* the **writer** is the only task that writes to the child's stdin; everyone else appends
+  frames to an outbox, and the writer sends whatever has accumulated in one ``send_all``
+  (so 64 concurrent callers cost a few writes, not 64);
+* the **stderr drain** always empties the child's stderr into ``logging`` (a full stderr pipe
+  would otherwise freeze the child) and keeps its tail for error messages;
+* the **exit watch** notices the child's death even if something else holds its stdout open.
+
+When the child dies, every pending and later call raises ``HostExited`` with the exit status
+and the stderr tail. Leaving the ``async with`` block closes the child's stdin, waits a bounded
+time for it to finish its work and exit, then terminates and finally kills it; this runs
+shielded from cancellation and always ends.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import signal
+import subprocess
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import trio
+
+from ._connection import (
+    CancelRequested,
+    ErrorResponse,
+    Notification,
+    Params,
+    Progress,
+    ProtocolViolation,
+    Request,
+    RequestId,
+    Response,
+    RpcConnection,
+)
+from ._errors import (
+    BridgeClosed,
+    HostExited,
+    HostSetupError,
+    InternalError,
+    MethodNotFound,
+    ProtocolError,
+    RequestCancelled,
+    RpcError,
+)
+from ._framing import DEFAULT_MAX_BODY_SIZE
+from ._host import PROTOCOL_VERSION, host_command
+from ._host_log import HostLog
+from ._methods import Handler, Methods
+
+__all__ = ["Bridge", "open_bridge"]
+
+log = logging.getLogger("rpcbridge")
+H = TypeVar("H", bound=Handler)
+
+_EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
+_TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
+
+
+class _Waiter:
+    """One pending call: the event its caller sleeps on, and the outcome."""
+
+    __slots__ = ("error", "event", "value")
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class Bridge:
+    """A live connection to one host process; ``open_bridge()`` makes it.
+
+    Use ``call`` and ``notify`` from any number of tasks at once. ``hello`` holds the bundled
+    host's answer to the ``rpc.hello`` handshake (``None`` for other servers).
+    """
+
+    def __init__(
+        self,
+        process: trio.Process,
+        *,
+        methods: Methods | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        self._process = process
+        self._conn = RpcConnection(max_body_size=max_body_size)
+        self._waiters: dict[int, _Waiter] = {}
+        self._outbox: list[bytes] = []
+        self._outbox_lot = trio.lowlevel.ParkingLot()
+        self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
+        self._gone: HostExited | None = None  # set once the child has exited
+        self._host_log = HostLog(pid=process.pid)
+        self._serving: dict[RequestId, trio.CancelScope] = {}
+        self._stdout_done = trio.Event()
+        self._stderr_done = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self.methods = methods if methods is not None else Methods()
+        """The Python methods the host may call (see ``register``)."""
+        self.hello: dict[str, Any] | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The child's exit status, or ``None`` while it runs (negative: killed by a signal)."""
+        return self._process.returncode
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """The last lines the child wrote to stderr, oldest first."""
+        return self._host_log.tail
+
+    async def call(self, method: str, params: Params = None) -> Any:
+        """Call ``method`` on the host and return its result.
+
+        ``params`` is a dict, a list, or ``None`` (the ``params`` member is then omitted).
+        Raises the ``RpcError`` subclass for an error answer, ``HostExited`` if the host dies
+        (or has died), ``BridgeClosed`` after the bridge was closed, and ``TypeError`` or
+        ``ValueError`` (before anything is sent) for params that are not JSON. If the calling
+        task is cancelled, ``$/cancelRequest`` is sent once and a late answer is dropped.
+        """
+        if self._closing or self._gone is not None:
+            raise self._closed_error()
+        request_id, frame = self._conn.send_request(method, params)
+        waiter = _Waiter()
+        self._waiters[request_id] = waiter
+        self._send(frame)
+        try:
+            await waiter.event.wait()
+        except BaseException:
+            if self._waiters.pop(request_id, None) is not None:
+                self._send(self._conn.send_cancel(request_id))
+            raise
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.value
+
+    async def notify(self, method: str, params: Params = None) -> None:
+        """Send a notification (no answer). Raises like ``call`` if the bridge is closed."""
+        await trio.lowlevel.checkpoint()
+        if self._closing or self._gone is not None:
+            raise self._closed_error()
+        self._send(self._conn.send_notification(method, params))
+
+    def register(self, name: str) -> Callable[[H], H]:
+        """Decorator: handle requests and notifications ``name`` from the host in Python
+        (same as ``bridge.methods.register``)."""
+        return self.methods.register(name)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _send(self, frame: bytes) -> None:
+        if frame:
+            self._outbox.append(frame)
+            self._outbox_lot.unpark()
+
+    async def _run_writer(self) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        outbox = self._outbox
+        try:
+            while True:
+                if not outbox:
+                    if self._closing:
+                        break
+                    await self._outbox_lot.park()
+                    continue
+                data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+                outbox.clear()
+                await stdin.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
+            outbox.clear()
+        finally:
+            with trio.CancelScope(shield=True):
+                await stdin.aclose()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _run_reader(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        conn = self._conn
+        try:
+            while True:
+                try:
+                    data = await stdout.receive_some()
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    data = b""
+                conn.receive_data(data)
+                while (event := conn.next_event()) is not None:
+                    self._deliver(event)
+                self._send(conn.data_to_send())
+                if not data:
+                    break
+        finally:
+            self._stdout_done.set()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._process.wait()
+        await self._host_gone()
+
+    def _deliver(self, event: object) -> None:
+        kind = type(event)
+        if kind is Response:
+            assert isinstance(event, Response)
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.value = event.result
+                waiter.event.set()
+        elif kind is ErrorResponse:
+            assert isinstance(event, ErrorResponse)
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.error = event.error
+                waiter.event.set()
+        elif kind is Request:
+            assert isinstance(event, Request)
+            self._serve_request(event)
+        elif kind is Notification:
+            assert isinstance(event, Notification)
+            self._serve_notification(event)
+        elif kind is CancelRequested:
+            assert isinstance(event, CancelRequested)
+            scope = self._serving.get(event.request_id)
+            if scope is not None:
+                scope.cancel()
+        elif kind is Progress:
+            assert isinstance(event, Progress)
+            log.debug("progress of call %s: %r", event.request_id, event.value)
+        elif kind is ProtocolViolation:
+            assert isinstance(event, ProtocolViolation)
+            self._report_violation(event)
+
+    def _report_violation(self, event: ProtocolViolation) -> None:
+        error = ProtocolError(f"host {self.pid}: {event.reason}", event.data)
+        if event.request_id is not None:
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.error = error
+                waiter.event.set()
+        excerpt = repr(event.data[:120])[2:-1] if event.data else ""
+        log.warning("%s%s", error, f": {excerpt}" if excerpt else "")
+
+    # -- serving the host's requests ----------------------------------------------------------
+
+    def _serve_request(self, request: Request) -> None:
+        handler = self.methods.get(request.method)
+        if handler is None:
+            error = MethodNotFound(
+                f"Method not found: {request.method}", data={"method": request.method}
+            )
+            self._send(self._conn.send_error(request.request_id, error))
+            return
+        if inspect.iscoroutinefunction(handler):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._serve_async, request, handler)
+            return
+        try:
+            result = handler(request.params)
+        except Exception as exc:
+            self._send(self._conn.send_error(request.request_id, _as_rpc_error(exc)))
+            return
+        if inspect.isawaitable(result):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._serve_async, request, _awaiting(result))
+        else:
+            self._send(self._conn.send_result(request.request_id, result))
+
+    async def _serve_async(
+        self, request: Request, handler: Callable[[Any], Awaitable[Any]]
+    ) -> None:
+        request_id = request.request_id
+        with trio.CancelScope() as scope:
+            self._serving[request_id] = scope
+            try:
+                result = await handler(request.params)
+            except Exception as exc:
+                frame = self._conn.send_error(request_id, _as_rpc_error(exc))
+            else:
+                frame = self._conn.send_result(request_id, result)
+            finally:
+                del self._serving[request_id]
+        if scope.cancelled_caught:
+            frame = self._conn.send_error(request_id, RequestCancelled())
+        self._send(frame)
+
+    def _serve_notification(self, notification: Notification) -> None:
+        handler = self.methods.get(notification.method)
+        if handler is None:
+            log.debug("no handler for notification %r", notification.method)
+            return
+        if inspect.iscoroutinefunction(handler):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._notify_async, notification, handler)
+            return
+        try:
+            result = handler(notification.params)
+        except Exception:
+            log.exception("handler of notification %r failed", notification.method)
+            return
+        if inspect.isawaitable(result):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._notify_async, notification, _awaiting(result))
+
+    async def _notify_async(
+        self, notification: Notification, handler: Callable[[Any], Awaitable[Any]]
+    ) -> None:
+        try:
+            await handler(notification.params)
+        except Exception:
+            log.exception("handler of notification %r failed", notification.method)
+
+    # -- the child's life ---------------------------------------------------------------------
+
+    async def _drain_stderr(self) -> None:
+        stderr = self._process.stderr
+        assert stderr is not None
+        try:
+            while True:
+                try:
+                    data = await stderr.receive_some()
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    data = b""
+                self._host_log.receive_data(data)
+                if not data:
+                    break
+        finally:
+            self._stderr_done.set()
+
+    async def _watch_exit(self) -> None:
+        await self._process.wait()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._stdout_done.wait()
+        await self._host_gone()
+
+    async def _host_gone(self) -> None:
+        """The child has exited (or closed its stdout): fail every pending call, once."""
+        if self._gone is not None:
+            return
+        with trio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
+            await self._stderr_done.wait()
+        code = self._process.returncode
+        if self._closing:
+            what = f"the bridge was closed (host exited with {_describe_status(code)})"
+        else:
+            what = f"the host (pid {self.pid}) exited with {_describe_status(code)}"
+        self._gone = HostExited(what, returncode=code, stderr_tail=self.stderr_tail)
+        self._conn.forget_pending()
+        waiters = list(self._waiters.values())
+        self._waiters.clear()
+        for waiter in waiters:
+            waiter.error = self._closed_error()
+            waiter.event.set()
+        self._outbox_lot.unpark_all()
+
+    def _closed_error(self) -> BridgeClosed:
+        gone = self._gone
+        if gone is not None:
+            return HostExited(
+                gone.args[0].split("\n", 1)[0],
+                returncode=gone.returncode,
+                stderr_tail=gone.stderr_tail,
+            )
+        return BridgeClosed("the bridge is closed")
+
+    async def _handshake(self, timeout: float) -> None:
+        with trio.move_on_after(timeout):
+            hello = await self.call("rpc.hello")
+            if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
+                got = hello.get("protocol") if isinstance(hello, dict) else hello
+                raise ProtocolError(
+                    f"the host speaks protocol {got!r}, this rpcbridge speaks "
+                    f"{PROTOCOL_VERSION}: reinstall rpcbridge so both match"
+                )
+            self.hello = hello
+            return
+        raise ProtocolError(f"the host did not answer rpc.hello within {timeout} s")
+
+    async def _close(self, timeout: float) -> None:
+        """Close stdin, wait for the exit, then terminate and kill. Call it shielded."""
+        self._closing = True
+        self._outbox_lot.unpark_all()
+        process = self._process
+        with trio.move_on_after(timeout):
+            await process.wait()
+        if process.returncode is None:
+            _signal(process, signal.SIGTERM)
+            with trio.move_on_after(_TERMINATE_WAIT):
+                await process.wait()
+        if process.returncode is None:
+            _signal(process, signal.SIGKILL)
+            await process.wait()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._stdout_done.wait()
+        await self._host_gone()
+
+
+def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:
+    """Wrap an awaitable a sync handler returned, so it runs like an async handler."""
+
+    async def wait(_params: Any) -> Any:
+        return await awaitable
+
+    return wait
+
+
+def _as_rpc_error(exc: Exception) -> RpcError:
+    if isinstance(exc, RpcError):
+        return exc
+    return InternalError(
+        f"{type(exc).__name__}: {exc}",
+        data={"name": type(exc).__name__, "message": str(exc), "stack": _format_stack(exc)},
+    )
+
+
+def _format_stack(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _describe_status(code: int | None) -> str:
+    if code is None:
+        return "an unknown status (it closed its stdout)"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _signal(process: trio.Process, signum: signal.Signals) -> None:
+    """Signal the child's whole process group (it leads one), else just the child."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signum)
+        elif signum == signal.SIGTERM:
+            process.terminate()
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@asynccontextmanager
+async def open_bridge(
+    command: Sequence[str] | None = None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    handlers: Sequence[str | os.PathLike[str]] = (),
+    methods: Methods | None = None,
+    node: str | os.PathLike[str] | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    startup_timeout: float = 30.0,
+    shutdown_timeout: float = 5.0,
+) -> AsyncIterator[Bridge]:
+    """Start a host process and yield a ``Bridge`` to it; end the process on exit.
+
+    With ``command=None`` (the default) this runs the bundled ``node/rpc-host.js`` with
+    ``node`` (``node=`` or ``$RPCBRIDGE_NODE`` choose another executable), loads the handler
+    modules named in ``handlers`` into it, and checks its version with ``rpc.hello`` before
+    yielding. Otherwise ``command`` is the argv of any server that speaks Content-Length framed
+    JSON-RPC on stdio (a language server, say); no handshake is made.
+
+    ``methods`` holds Python handlers for the host's requests and notifications (register them
+    before the block, so no early message is missed). ``max_body_size`` bounds a single frame in
+    both directions.
+
+    Raises ``HostSetupError`` if ``node``, the host or its npm packages are missing (the message
+    says what to run), ``HostExited`` if the host dies during start-up, ``ProtocolError`` if the
+    handshake fails. Leaving the block closes the child's stdin, gives it ``shutdown_timeout``
+    seconds to finish and exit, then terminates and finally kills it; this is shielded from
+    cancellation and bounded in time.
+    """
+    if command is None:
+        grace_ms = int(shutdown_timeout * 1000 * 0.8)
+        argv = host_command(
+            node=node, handlers=handlers, max_body_size=max_body_size, grace_ms=grace_ms
+        )
+    else:
+        if handlers:
+            raise TypeError("handlers= loads modules into the bundled host; not with command=")
+        argv = [os.fspath(part) for part in command]
+    try:
+        process = await trio.lowlevel.open_process(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=os.name == "posix",
+        )
+    except OSError as exc:
+        raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
+    bridge = Bridge(process, methods=methods, max_body_size=max_body_size)
+    try:
+        async with trio.open_nursery() as nursery:
+            bridge._nursery = nursery
+            nursery.start_soon(bridge._run_reader)
+            nursery.start_soon(bridge._run_writer)
+            nursery.start_soon(bridge._drain_stderr)
+            nursery.start_soon(bridge._watch_exit)
+            try:
+                if command is None:
+                    await bridge._handshake(startup_timeout)
+                yield bridge
+            finally:
+                with trio.CancelScope(shield=True):
+                    await bridge._close(shutdown_timeout)
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1 and not isinstance(group.exceptions[0], BaseExceptionGroup):
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        if process.returncode is None:  # only if something above failed before _close
+            _signal(process, signal.SIGKILL)
+            with trio.CancelScope(shield=True):
+                await process.wait()
