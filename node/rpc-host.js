@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * rpcbridge host: ONE long-lived Node process serving JSON-RPC 2.0 to Python over
+ * stdin/stdout with LSP framing (Content-Length), logs as JSON lines on stderr.
+ * The wire protocol is docs/protocol.md; the handler-module contract is docs/handlers.md.
+ *
+ *   node rpc-host.js [--handlers PATH]... [--max-body-size BYTES] [--grace-ms MS]
+ *
+ * This file is wiring only, in this order:
+ *   1. the stdout guard, before anything else can print: stdout is for frames only;
+ *   2. the Node version check (exit 3) — this file, the guard, the logger and the check use
+ *      only syntax that old Node versions parse, so an old Node gets a message, not a
+ *      SyntaxError;
+ *   3. the command line (exit 2 on a bad one);
+ *   4. the handler modules (exit 2 if one fails to load or a method name collides);
+ *   5. serving, until stdin closes, SIGTERM, rpc.shutdown or the parent dies.
+ */
+
+var stdoutGuard = require('./lib/stdout-guard');
+var logging = require('./lib/log');
+var versionProblem = require('./lib/node-version').checkNodeVersion(process.version);
+
+function exitWith(code, message) {
+  logging.log.error(message);
+  logging.flushStderr(1000).then(function () {
+    process.exit(code);
+  });
+}
+
+function main() {
+  var cli = require('./lib/cli-options');
+  var loader = require('./lib/handler-loader');
+  var serve = require('./lib/serve').serve;
+  logging.captureProcessWarnings();
+
+  var options;
+  try {
+    options = cli.parseOptions(process.argv.slice(2));
+  } catch (err) {
+    exitWith(2, err.message + '\n' + cli.USAGE);
+    return;
+  }
+  if (options.help) {
+    process.stderr.write(cli.USAGE + '\n'); // for a human at a terminal: plain text
+    return;
+  }
+  loader.loadHandlerModules(options.handlers).then(
+    function (modules) {
+      serve({ options: options, modules: modules, output: stdoutGuard, log: logging.log });
+    },
+    function (err) {
+      exitWith(2, err instanceof loader.HandlerLoadError ? err.message : String(err && err.stack));
+    }
+  );
+}
+
+if (versionProblem !== null) {
+  logging.log.error(versionProblem);
+  process.exitCode = 3;
+} else {
+  main();
+}
