@@ -58,12 +58,14 @@ from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import PROTOCOL_VERSION, host_command
 from ._host_log import HostLog
 from ._methods import Handler, Methods
+from ._pipes import PIPE_SIZE, PipeReader, PipeWriter
 
 __all__ = ["Bridge", "open_bridge"]
 
 log = logging.getLogger("rpcbridge")
 H = TypeVar("H", bound=Handler)
 
+_READ_SIZE = 1 << 16
 _EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
 _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 
@@ -96,7 +98,9 @@ class Bridge:
         self._process = process
         self._conn = RpcConnection(max_body_size=max_body_size)
         self._waiters: dict[int, _Waiter] = {}
+        self._stdin = PipeWriter(_stream(process.stdin))
         self._outbox: list[bytes] = []
+        self._writing = False  # the writer task is inside write_all
         self._outbox_lot = trio.lowlevel.ParkingLot()
         self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
         self._gone: HostExited | None = None  # set once the child has exited
@@ -166,43 +170,54 @@ class Bridge:
     # -- writing ------------------------------------------------------------------------------
 
     def _send(self, frame: bytes) -> None:
-        if frame:
-            self._outbox.append(frame)
-            self._outbox_lot.unpark()
+        """Queue a frame for the child's stdin, or write it at once when that is safe.
+
+        It is written directly (no task switch) when nothing is queued, the writer task is idle
+        and no other call is in flight; otherwise the writer task sends everything queued in one
+        ``writev`` — which is what batches the frames of many concurrent callers. A frame the
+        pipe takes only in part is finished by the writer task. No ``await`` happens here, so a
+        cancelled caller can never leave half a frame on the wire.
+        """
+        if not frame:
+            return
+        if not self._outbox and not self._writing and len(self._waiters) <= 1:
+            written = self._stdin.try_write(frame)
+            if written == len(frame):
+                return
+            frame = frame[written:]
+        if not self._outbox:
+            self._outbox_lot.unpark()  # else the writer task is already awake or writing
+        self._outbox.append(frame)
 
     async def _run_writer(self) -> None:
-        stdin = self._process.stdin
-        assert stdin is not None
-        outbox = self._outbox
         try:
             while True:
-                if not outbox:
+                if not self._outbox:
                     if self._closing:
                         break
                     await self._outbox_lot.park()
                     continue
-                data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
-                outbox.clear()
-                await stdin.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                parts, self._outbox = self._outbox, []
+                self._writing = True
+                try:
+                    await self._stdin.write_all(parts)
+                finally:
+                    self._writing = False
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
-            outbox.clear()
+            self._outbox.clear()
         finally:
             with trio.CancelScope(shield=True):
-                await stdin.aclose()
+                await self._stdin.aclose()
 
     # -- reading ------------------------------------------------------------------------------
 
     async def _run_reader(self) -> None:
-        stdout = self._process.stdout
-        assert stdout is not None
+        stdout = PipeReader(_stream(self._process.stdout))
         conn = self._conn
         try:
             while True:
-                try:
-                    data = await stdout.receive_some()
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
+                data = await stdout.read(min(max(_READ_SIZE, conn.bytes_wanted), PIPE_SIZE))
                 conn.receive_data(data)
                 while (event := conn.next_event()) is not None:
                     self._deliver(event)
@@ -329,14 +344,10 @@ class Bridge:
     # -- the child's life ---------------------------------------------------------------------
 
     async def _drain_stderr(self) -> None:
-        stderr = self._process.stderr
-        assert stderr is not None
+        stderr = PipeReader(_stream(self._process.stderr))
         try:
             while True:
-                try:
-                    data = await stderr.receive_some()
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
+                data = await stderr.read()
                 self._host_log.receive_data(data)
                 if not data:
                     break
@@ -409,6 +420,14 @@ class Bridge:
         with trio.move_on_after(_EXIT_REPORT_WAIT):
             await self._stdout_done.wait()
         await self._host_gone()
+
+
+S = TypeVar("S")
+
+
+def _stream(stream: S | None) -> S:
+    assert stream is not None, "the child was started with pipes"
+    return stream
 
 
 def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:

@@ -247,6 +247,12 @@ class RpcConnection:
 
     # -- what we receive ----------------------------------------------------------------------
 
+    @property
+    def bytes_wanted(self) -> int:
+        """How many more bytes would complete the frame being received (0 if unknown): a
+        hint for the size of the next read."""
+        return self._reader.bytes_wanted
+
     def receive_data(self, data: bytes | bytearray) -> None:
         """Feed bytes read from the peer; ``b""`` means its output ended."""
         self._reader.receive_data(data)
@@ -259,7 +265,24 @@ class RpcConnection:
             if item is None:
                 return None
             if type(item) is bytes:
-                self._receive_body(item)
+                # The common case in one go: the result of a pending call.
+                try:
+                    message = _json.loads(item)
+                except ValueError as exc:
+                    reason = f"a frame that is not JSON: {exc}"
+                    events.append(ProtocolViolation(reason, item[:_EXCERPT]))
+                    continue
+                if type(message) is dict and "result" in message:
+                    request_id = message.get("id")
+                    if (
+                        type(request_id) is int
+                        and request_id in self._pending
+                        and "error" not in message
+                        and "method" not in message
+                    ):
+                        del self._pending[request_id]
+                        return Response(request_id, message["result"])
+                self._receive_parsed(message, item)
             elif isinstance(item, Garbage):
                 events.append(
                     ProtocolViolation(
@@ -274,14 +297,7 @@ class RpcConnection:
                 )
         return events.popleft()
 
-    def _receive_body(self, body: bytes) -> None:
-        try:
-            message = _json.loads(body)
-        except ValueError as exc:
-            self._events.append(
-                ProtocolViolation(f"a frame that is not JSON: {exc}", body[:_EXCERPT])
-            )
-            return
+    def _receive_parsed(self, message: Any, body: bytes) -> None:
         if type(message) is dict:
             self._receive_message(message, None, body)
         elif type(message) is list and message:
@@ -386,7 +402,7 @@ _ABSENT: Any = object()
 
 
 def _check_params(params: object) -> None:
-    if not isinstance(params, dict | list | tuple):
+    if type(params) is not dict and not isinstance(params, list | tuple | dict):
         raise TypeError(
             f"params must be a dict, a list or None (JSON-RPC 2.0), not {type(params).__name__}"
         )

@@ -50,6 +50,7 @@ _TOKEN_CHARS = frozenset(
     b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+_SMALL_BODY = 4096  # bodies up to this size take the one-step path
 _MAX_LENGTH_DIGITS = 18  # int() refuses very long digit strings; 10**18 bytes is absurd anyway
 
 
@@ -120,6 +121,13 @@ class FrameReader:
         """How many received bytes are held, waiting to complete a frame."""
         return len(self._buf)
 
+    @property
+    def bytes_wanted(self) -> int:
+        """How many more bytes would complete the body being read or skipped (0 if none)."""
+        if self._body_length >= 0:
+            return max(0, self._body_length - len(self._buf))
+        return self._discard
+
     def receive_data(self, data: bytes | bytearray) -> None:
         """Add bytes that arrived; ``b""`` marks the end of the stream."""
         if self._eof:
@@ -132,6 +140,19 @@ class FrameReader:
     def next_event(self) -> bytes | Garbage | Oversized | None:
         """Return the next body, a report of skipped bytes, or ``None`` if more data is needed."""
         buf = self._buf
+        if self._body_length < 0 and not self._discard:
+            # The common case in one go: `Content-Length: N` and a whole small body at the front.
+            end = buf.find(_TERMINATOR, self._searched)
+            if 0 <= end <= MAX_HEADER_SIZE and buf.startswith(_FAST_PREFIX):
+                value = buf[16:end]
+                if value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS:
+                    start = end + 4
+                    stop = start + int(value)
+                    if stop - start <= _SMALL_BODY and len(buf) >= stop:
+                        body = bytes(buf[start:stop])
+                        del buf[:stop]
+                        self._searched = 0
+                        return body
         if self._discard:
             dropped = min(self._discard, len(buf))
             del buf[:dropped]

@@ -1,0 +1,125 @@
+"""The child's pipes, driven as directly as trio allows.
+
+On POSIX, trio gives the child's stdin and stdout as ``FdStream``\\ s. Their generic
+``send_all``/``receive_some`` take two scheduler checkpoints per operation; on the bridge's hot
+path (one small write and one small read per call) those checkpoints are a measurable share of
+a round trip. So, where there is a file descriptor:
+
+* ``PipeWriter.try_write`` writes without waiting at all (the descriptor is non-blocking) and
+  says how much went out, so a caller can send its frame with no task switch when the pipe
+  has room — which is almost always;
+* ``PipeWriter.write_all`` sends a list of buffers with ``writev`` (a large body is not
+  copied behind its header) and waits for room only when the pipe is full;
+* ``PipeReader.read`` reads at once when data is there and waits only when there is none,
+  with a checkpoint every few reads so a flood cannot starve other tasks;
+* both pipes are enlarged to 1 MiB where Linux allows it (``F_SETPIPE_SZ``), so a 16 MiB body
+  needs 16 wake-ups instead of 256.
+
+Elsewhere (Windows), the same methods fall back to the stream API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import trio
+
+__all__ = ["PipeReader", "PipeWriter"]
+
+PIPE_SIZE = 1 << 20
+_READS_BETWEEN_CHECKPOINTS = 16
+
+
+def _fd_of(stream: object) -> int | None:
+    if isinstance(stream, trio.lowlevel.FdStream):
+        fd = stream.fileno()
+        if sys.platform == "linux":
+            import fcntl
+
+            with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep it
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        return fd
+    return None
+
+
+class PipeWriter:
+    """Writes to the child's stdin. Only one task may be inside ``write_all`` at a time."""
+
+    def __init__(self, stream: trio.abc.SendStream) -> None:
+        self._stream = stream
+        self._fd = _fd_of(stream)
+
+    def try_write(self, data: bytes) -> int:
+        """Write what fits now, without waiting; return the number of bytes written.
+
+        Returns 0 when the pipe is full, when there is no descriptor to write to directly,
+        or when the write fails (``write_all`` then meets the same error and reports it).
+        """
+        if self._fd is None:
+            return 0
+        try:
+            return os.write(self._fd, data)
+        except OSError:
+            return 0
+
+    async def write_all(self, parts: list[bytes]) -> None:
+        """Write every buffer in order, waiting while the pipe is full.
+
+        Raises ``trio.BrokenResourceError`` if the child has closed its stdin.
+        """
+        fd = self._fd
+        if fd is None:
+            await self._stream.send_all(b"".join(parts))
+            return
+        views: list[memoryview] | None = None
+        while True:
+            try:
+                written = os.writev(fd, views if views is not None else parts)
+            except BlockingIOError:
+                await trio.lowlevel.wait_writable(fd)
+                continue
+            except OSError as exc:
+                raise trio.BrokenResourceError(f"cannot write to the child: {exc}") from exc
+            if views is None:
+                views = [memoryview(part) for part in parts]
+            while views and written >= len(views[0]):
+                written -= len(views.pop(0))
+            if not views:
+                return
+            views[0] = views[0][written:]
+
+    async def aclose(self) -> None:
+        """Close the pipe: the child sees end of input."""
+        await self._stream.aclose()
+
+
+class PipeReader:
+    """Reads from one of the child's output pipes."""
+
+    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        self._stream = stream
+        self._fd = _fd_of(stream)
+        self._reads_in_a_row = 0
+
+    async def read(self, max_bytes: int = 1 << 16) -> bytes:
+        """Return the next bytes (at most ``max_bytes``), or ``b""`` at end of output."""
+        fd = self._fd
+        if fd is None:
+            try:
+                return bytes(await self._stream.receive_some(max_bytes))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return b""
+        self._reads_in_a_row += 1
+        if self._reads_in_a_row > _READS_BETWEEN_CHECKPOINTS:
+            self._reads_in_a_row = 0
+            await trio.lowlevel.checkpoint()
+        while True:
+            try:
+                return os.read(fd, max_bytes)
+            except BlockingIOError:
+                self._reads_in_a_row = 0
+                await trio.lowlevel.wait_readable(fd)
+            except OSError:
+                return b""
