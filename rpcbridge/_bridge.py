@@ -66,6 +66,7 @@ log = logging.getLogger("rpcbridge")
 H = TypeVar("H", bound=Handler)
 
 _READ_SIZE = 1 << 16
+_EXIT_NODE_TOO_OLD = 3  # the host's exit code for a Node.js older than it supports
 _EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
 _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 
@@ -392,7 +393,12 @@ class Bridge:
 
     async def _handshake(self, timeout: float) -> None:
         with trio.move_on_after(timeout):
-            hello = await self.call("rpc.hello")
+            try:
+                hello = await self.call("rpc.hello")
+            except HostExited as exc:
+                if exc.returncode == _EXIT_NODE_TOO_OLD:
+                    raise HostSetupError("\n".join(exc.stderr_tail)) from exc
+                raise
             if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
                 got = hello.get("protocol") if isinstance(hello, dict) else hello
                 raise ProtocolError(
@@ -501,8 +507,8 @@ async def open_bridge(
     before the block, so no early message is missed). ``max_body_size`` bounds a single frame in
     both directions.
 
-    Raises ``HostSetupError`` if ``node``, the host or its npm packages are missing (the message
-    says what to run), ``HostExited`` if the host dies during start-up, ``ProtocolError`` if the
+    Raises ``HostSetupError`` if ``node`` is missing or older than 20, or the host or its npm
+    packages are missing (the message says what to run), ``HostExited`` if the host dies during start-up, ``ProtocolError`` if the
     handshake fails. Leaving the block closes the child's stdin, gives it ``shutdown_timeout``
     seconds to finish and exit, then terminates and finally kills it; this is shielded from
     cancellation and bounded in time.

@@ -235,6 +235,16 @@ async def test_missing_node_is_a_setup_error_that_says_what_to_do() -> None:
             pass
 
 
+async def test_too_old_node_is_a_setup_error_naming_the_version(tmp_path: Path) -> None:
+    pretend = tmp_path / "pretend-node-18.js"
+    pretend.write_text("Object.defineProperty(process, 'version', { value: 'v18.19.0' });\n")
+    env = {**os.environ, "NODE_OPTIONS": f"--require {pretend}"}
+    with pytest.raises(rpcbridge.HostSetupError, match=r"v18\.19\.0 is too old") as info:
+        async with rpcbridge.open_bridge(env=env):
+            pass
+    assert "Node.js >= 20" in str(info.value)
+
+
 async def test_missing_handler_module_is_a_setup_error(tmp_path: Path) -> None:
     with pytest.raises(rpcbridge.HostSetupError, match="not found"):
         async with rpcbridge.open_bridge(handlers=[tmp_path / "nope.mjs"]):
