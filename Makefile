@@ -21,6 +21,8 @@ $(NODE_DEPS): node/package.json node/package-lock.json
 
 demo: setup
 	$(PY) examples/quickstart.py
+	$(PY) -m rpcbridge compile examples/app/src --outdir build/demo --sourcemap
+	$(PY) examples/compile_demo.py
 
 test: setup lint typecheck test-node test-py
 

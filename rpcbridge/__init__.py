@@ -16,9 +16,12 @@ See ``docs/protocol.md`` for the wire, ``docs/handlers.md`` for writing host met
 """
 
 from ._bridge import Bridge, open_bridge
+from ._diagnostics import Diagnostic, Note
 from ._errors import (
     BridgeClosed,
     BridgeError,
+    CompileError,
+    EngineUnavailable,
     HostExited,
     HostSetupError,
     InternalError,
@@ -41,6 +44,9 @@ __all__ = [
     "Bridge",
     "BridgeClosed",
     "BridgeError",
+    "CompileError",
+    "Diagnostic",
+    "EngineUnavailable",
     "HostExited",
     "HostSetupError",
     "InternalError",
@@ -48,6 +54,7 @@ __all__ = [
     "InvalidRequest",
     "MethodNotFound",
     "Methods",
+    "Note",
     "ParseError",
     "ProtocolError",
     "RequestCancelled",

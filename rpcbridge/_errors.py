@@ -24,9 +24,13 @@ from pylsp_jsonrpc.exceptions import (
     JsonRpcServerError,
 )
 
+from ._diagnostics import Diagnostic
+
 __all__ = [
     "BridgeClosed",
     "BridgeError",
+    "CompileError",
+    "EngineUnavailable",
     "HostExited",
     "HostSetupError",
     "InternalError",
@@ -161,6 +165,38 @@ class ServerError(RpcError, JsonRpcServerError):  # type: ignore[misc]
     MESSAGE = "Server error"
 
 
+class CompileError(RpcError):
+    """1001: the source did not compile. ``diagnostics`` lists every error (then warnings) as
+    ``Diagnostic`` values; ``data`` keeps the host's raw object (with ``engine``,
+    ``engineVersion`` and ``filename``)."""
+
+    CODE = 1001
+    MESSAGE = "compile failed"
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """The compiler's diagnostics, errors first."""
+        raw = self.data.get("diagnostics") if isinstance(self.data, Mapping) else None
+        return [Diagnostic.from_json(d) for d in raw or () if isinstance(d, Mapping)]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Only the diagnostics of severity ``error``."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def __str__(self) -> str:
+        rendered = "\n".join(d.render() for d in self.errors)
+        return f"{self.message} [code {self.code}]" + (f"\n{rendered}" if rendered else "")
+
+
+class EngineUnavailable(RpcError):
+    """1002: the compile engine asked for is not installed; the message says how to install
+    it (``data["install"]`` holds the command)."""
+
+    CODE = 1002
+    MESSAGE = "compile engine unavailable"
+
+
 _BY_CODE: dict[int, type[RpcError]] = {
     cls.CODE: cls
     for cls in (
@@ -170,6 +206,8 @@ _BY_CODE: dict[int, type[RpcError]] = {
         InvalidParams,
         InternalError,
         RequestCancelled,
+        CompileError,
+        EngineUnavailable,
     )
 }
 

@@ -36,29 +36,42 @@ def test_wheel_contains_the_host_and_the_type_marker(wheel: Path) -> None:
     assert not any("node_modules" in n or "/test/" in n for n in names)
 
 
-def test_installed_package_runs_the_host_it_carries(wheel: Path, tmp_path: Path) -> None:
-    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
-    script = (
-        "import trio, rpcbridge, rpcbridge._host as h\n"
-        "print(h.bundled_host_dir())\n"
-        "async def main():\n"
-        "    async with rpcbridge.open_bridge() as b:\n"
-        "        print(await b.call('rpc.echo', ['ok']))\n"
-        "trio.run(main)\n"
-    )
+SCRIPT = """
+import trio, rpcbridge, rpcbridge._host as h
+print(h.bundled_host_dir())
+async def main():
+    try:
+        async with rpcbridge.open_bridge() as b:
+            print(await b.call('rpc.echo', ['ok']))
+    except rpcbridge.HostSetupError as exc:
+        print(exc)
+trio.run(main)
+"""
+
+
+def run_installed(site: Path) -> list[str]:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-I",
-            "-c",
-            f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r})\n" + script,
-        ],
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n" + SCRIPT],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=site,
     )
-    host_dir, answer = result.stdout.splitlines()
-    assert host_dir == str(tmp_path / "site" / "rpcbridge" / "node")
-    assert answer == "['ok']"
+    return result.stdout.splitlines()
+
+
+def test_installed_package_runs_the_host_it_carries(wheel: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    host_dir = site / "rpcbridge" / "node"
+
+    # Installed from the wheel, the host's npm packages are not there yet: the error says
+    # exactly what to run.
+    located, *message = run_installed(site)
+    assert located == str(host_dir)
+    assert f"npm ci --omit=dev --prefix {host_dir}" in "\n".join(message)
+
+    # Once they are (here: the ones `make` installed), the carried host runs.
+    (host_dir / "node_modules").symlink_to(ROOT / "node" / "node_modules")
+    assert run_installed(site) == [str(host_dir), "['ok']"]

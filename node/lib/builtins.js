@@ -3,13 +3,23 @@
  * The host's built-in methods (docs/protocol.md §2, "Built-ins of the host").
  *
  *   rpc.hello     → {protocol: 1, host: <package.json version>, node: process.version, pid,
- *                    methods: [every method, sorted]}: Python's version handshake
+ *                    methods: [every method, sorted], engines: {esbuild, typescript}}: Python's
+ *                    version handshake; `engines` holds the compilers' installed versions (read
+ *                    from their package.json files, not loaded; null when not installed)
  *   rpc.echo      → its params unchanged (null when there are none)
  *   rpc.shutdown  → stop taking requests, let in-flight ones finish, dispose the modules,
  *                   then answer null; the host then flushes stdout and exits 0
+ *   compile       → the compiler (lib/compile/, docs/compile.md)
  *
  * rpc.hello and rpc.shutdown take no params: absent, {} or [] are accepted, anything else is
  * -32602. Names in RESERVED_PREFIXES / RESERVED_NAMES can never be taken by a handler module.
+ *
+ * Warm-up: WARMUP_DELAY_MS after the first rpc.hello, esbuild is loaded and its service
+ * started in the background, so that a first compile that comes later does not pay ~10 ms for
+ * it. Not sooner: loading it blocks the event loop for ~12 ms in all (in steps of 2–6 ms,
+ * measured), and the calls a client makes right after its handshake must not wait for that; a
+ * compile in that window loads esbuild itself. The handshake itself is never slowed down. RPCBRIDGE_COMPILE_WARMUP=0
+ * turns the warm-up off (esbuild is then loaded by the first compile).
  */
 
 const { RpcError, ErrorCodes } = require('./rpc-error');
@@ -18,8 +28,11 @@ const { version } = require('../package.json');
 /** The protocol number rpc.hello reports; Python refuses a host with another. */
 const PROTOCOL_VERSION = 1;
 
+/** How long after the first rpc.hello esbuild is warmed up (docs/compile.md, "Warm-up"). */
+const WARMUP_DELAY_MS = 100;
+
 const BUILTIN_SOURCE = 'the host itself (built-in, node/lib/builtins.js)';
-const BUILTIN_NAMES = Object.freeze(['rpc.echo', 'rpc.hello', 'rpc.shutdown']);
+const BUILTIN_NAMES = Object.freeze(['compile', 'rpc.echo', 'rpc.hello', 'rpc.shutdown']);
 
 /** Names a handler module may not use, and who they are reserved for. */
 const RESERVED_PREFIXES = Object.freeze({
@@ -36,11 +49,12 @@ const RESERVED_NAMES = Object.freeze({
  * @returns {string|null}
  */
 function reservedBy(name) {
+  if (Object.hasOwn(RESERVED_NAMES, name)) return RESERVED_NAMES[name];
   if (BUILTIN_NAMES.includes(name)) return BUILTIN_SOURCE;
   for (const prefix of Object.keys(RESERVED_PREFIXES)) {
     if (name.startsWith(prefix)) return RESERVED_PREFIXES[prefix];
   }
-  return Object.hasOwn(RESERVED_NAMES, name) ? RESERVED_NAMES[name] : null;
+  return null;
 }
 
 function takesNoParams(method, params) {
@@ -55,13 +69,34 @@ function takesNoParams(method, params) {
  * @param {() => string[]} hooks.listMethods every method name the host serves
  * @param {() => Promise<void>} hooks.shutdown starts the graceful shutdown; resolves once
  *   in-flight requests are done and the modules are disposed
+ * @param {import('./compile').Compiler} [hooks.compiler] serves `compile`; by default one is
+ *   created on first use (lib/compile/ is not even loaded before: start-up stays as fast)
  * @returns {Record<string, (params: *, ctx: object) => *>}
  */
-function createBuiltins({ listMethods, shutdown }) {
+function createBuiltins({ listMethods, shutdown, compiler = null }) {
+  const theCompiler = () => {
+    if (compiler === null) compiler = new (require('./compile').Compiler)();
+    return compiler;
+  };
+  let warmUpScheduled = process.env.RPCBRIDGE_COMPILE_WARMUP === '0';
   return {
     'rpc.hello'(params) {
       takesNoParams('rpc.hello', params);
-      return { protocol: PROTOCOL_VERSION, host: version, node: process.version, pid: process.pid, methods: listMethods() };
+      if (!warmUpScheduled) {
+        warmUpScheduled = true;
+        setTimeout(() => theCompiler().warmUp(), WARMUP_DELAY_MS).unref();
+      }
+      return {
+        protocol: PROTOCOL_VERSION,
+        host: version,
+        node: process.version,
+        pid: process.pid,
+        methods: listMethods(),
+        engines: require('./compile/packages').engineVersions(),
+      };
+    },
+    compile(params, ctx) {
+      return theCompiler().compile(params, ctx);
     },
     'rpc.echo'(params) {
       return params === undefined ? null : params;

@@ -1,0 +1,177 @@
+'use strict';
+/*
+ * The main thread's side of the TypeScript worker (typescript-worker.js): start it, wait for
+ * its "init", hand it one job at a time, settle each job's promise with the worker's reply.
+ *
+ * Goals: a slow transpileModule (TypeScript is synchronous: 35–130 ms for a few hundred lines,
+ * seconds for a huge file) never blocks the host's event loop, so other calls and cancels keep
+ * flowing; and a cancelled job costs nothing if it has not started yet.
+ *
+ * Plan: the queue lives HERE, not in the worker's message port: only the running job has been
+ * posted. A job whose signal aborts while it waits is taken out of the queue and never sent.
+ * The running job is not interrupted: terminating the worker and starting a new one would
+ * cost a fresh `require("typescript")` (~0.4–0.6 s, measured in docs/compile.md) and make the
+ * next compile wait for it, while the job itself is usually shorter than that; its result is
+ * dropped by the dispatcher, which has already answered -32800.
+ *
+ * The worker is unref()'d while idle, so it never keeps the process alive. If it dies (an
+ * uncaught error, an OOM), every job it had is rejected and `onExit` tells the engine, which
+ * starts a new one on the next compile. Its stdout and stderr are piped to the process's (Node's
+ * default for workers), so whatever it prints goes through the stdout guard (lib/stdout-guard.js)
+ * and becomes a record on stderr; it never reaches the frames.
+ */
+
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const WORKER_SCRIPT = path.join(__dirname, 'typescript-worker.js');
+
+class TypeScriptThread {
+  /**
+   * @param {object} options
+   * @param {string} options.modulePath the resolved file of the TypeScript module
+   * @param {object} options.log
+   * @param {() => void} [options.onExit] called once if the worker stops for any reason
+   */
+  constructor({ modulePath, log, onExit = () => {} }) {
+    this.modulePath = modulePath;
+    this.log = log;
+    this.onExit = onExit;
+    this.version = null;
+    this._worker = null;
+    this._queue = [];
+    this._running = null;
+    this._nextId = 0;
+    this._closed = false;
+  }
+
+  /**
+   * Start the worker.
+   * @returns {Promise<string>} TypeScript's version once the worker can transpile; rejects with
+   *   `{reason: "load"|"no-transpile"|"exit", message, version}` otherwise
+   */
+  start() {
+    return new Promise((resolve, reject) => {
+      let initialised = false;
+      // The worker's stdout and stderr are piped to the process's (Node's default): what it
+      // prints goes through the stdout guard, and reading them here would keep the process alive.
+      const worker = new Worker(WORKER_SCRIPT, { workerData: { modulePath: this.modulePath } });
+      this._worker = worker;
+      worker.on('message', (message) => {
+        if (message.type === 'init') {
+          initialised = true;
+          if (message.ok) {
+            this.version = message.version;
+            worker.unref();
+            resolve(message.version);
+            this._pump();
+          } else {
+            reject({ reason: message.reason, message: message.message ?? null, version: message.version ?? null });
+          }
+          return;
+        }
+        this._settle(message);
+      });
+      worker.on('error', (err) => {
+        this.log.error(`typescript worker failed: ${err && err.stack ? err.stack : err}`);
+        if (!initialised) {
+          initialised = true;
+          reject({ reason: 'load', message: String((err && err.message) || err), version: null });
+        }
+        this._failAll(err);
+      });
+      worker.on('exit', (code) => {
+        if (!initialised) {
+          initialised = true;
+          reject({ reason: 'exit', message: `the worker exited with code ${code} before it was ready`, version: null });
+        }
+        this._failAll(new Error(`the TypeScript worker exited (code ${code})`));
+        if (!this._closed) {
+          this._closed = true;
+          this.onExit();
+        }
+      });
+    });
+  }
+
+  /**
+   * Run one job; resolves with the worker's reply (`result` or `crash`).
+   * @param {object} job without `id`
+   * @param {AbortSignal} [signal] aborting it while the job waits takes it out of the queue
+   * @returns {Promise<object>}
+   */
+  run(job, signal) {
+    return new Promise((resolve, reject) => {
+      if (this._closed) {
+        reject(new Error('the TypeScript worker has stopped'));
+        return;
+      }
+      const entry = { job, resolve, reject, signal, onAbort: null };
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        entry.onAbort = () => {
+          const at = this._queue.indexOf(entry);
+          if (at >= 0) {
+            this._queue.splice(at, 1);
+            this.log.debug('compile: a cancelled typescript job was dropped before it started');
+            reject(signal.reason);
+          }
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this._queue.push(entry);
+      this._pump();
+    });
+  }
+
+  /** How many jobs wait (not counting the running one). */
+  get waiting() {
+    return this._queue.length;
+  }
+
+  _pump() {
+    if (this._running !== null || this._queue.length === 0 || this.version === null || this._closed) return;
+    const entry = this._queue.shift();
+    this._running = entry;
+    entry.job.id = ++this._nextId;
+    this._worker.ref();
+    this._worker.postMessage(entry.job);
+  }
+
+  _settle(reply) {
+    const entry = this._running;
+    if (entry === null || reply.id !== entry.job.id) {
+      this.log.warn(`typescript worker: an unexpected reply (id ${reply.id}) was ignored`);
+      return;
+    }
+    this._running = null;
+    detach(entry);
+    entry.resolve(reply);
+    if (this._queue.length === 0) this._worker.unref();
+    else this._pump();
+  }
+
+  _failAll(err) {
+    const entries = this._running === null ? this._queue : [this._running, ...this._queue];
+    this._running = null;
+    this._queue = [];
+    for (const entry of entries) {
+      detach(entry);
+      entry.reject(err);
+    }
+  }
+
+  /** Stop the worker (jobs still queued or running are rejected). */
+  async terminate() {
+    if (this._worker !== null) await this._worker.terminate();
+  }
+}
+
+function detach(entry) {
+  if (entry.onAbort !== null) entry.signal.removeEventListener('abort', entry.onAbort);
+}
+
+module.exports = { TypeScriptThread, WORKER_SCRIPT };

@@ -1,0 +1,102 @@
+"""``python -m rpcbridge compile``: outputs, compiler-style errors, exit statuses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .sourcemaps import original_line_of
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "examples" / "app" / "src"
+BROKEN = ROOT / "examples" / "broken"
+
+
+def rpcbridge_cli(
+    *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rpcbridge", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def test_compiles_a_folder_into_outdir(tmp_path: Path) -> None:
+    result = rpcbridge_cli("compile", APP, "--outdir", tmp_path, "--jobs", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sources = sorted(p.relative_to(APP) for p in APP.rglob("*.ts*"))
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.js"))
+    assert written == [p.with_suffix(".js") for p in sources]
+    assert "react/jsx-runtime" in (tmp_path / "App.js").read_text()
+    assert f"{len(sources)} files: {len(sources)} compiled, 0 failed" in result.stdout
+    assert "(esbuild " in result.stdout
+
+
+def test_syntax_error_is_printed_compiler_style_and_exits_1(tmp_path: Path) -> None:
+    result = rpcbridge_cli("compile", BROKEN, APP / "types.ts", "--outdir", tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    [at] = [i for i, line in enumerate(lines) if ": error: " in line]
+    location, message = lines[at].split(": error: ", 1)
+    path, line, column = location.rsplit(":", 2)
+    assert path.endswith("Broken.tsx")
+    assert "section" in message
+    source_line = (BROKEN / "Broken.tsx").read_text().splitlines()[int(line) - 1]
+    assert lines[at + 1].strip() == source_line.strip()
+    assert source_line[int(column) - 1 :].startswith("section")
+    assert lines[at + 2].strip().startswith("^")
+    assert "2 files: 1 compiled, 1 failed; 1 error" in result.stdout
+    assert (tmp_path / "types.js").exists() and not (tmp_path / "Broken.js").exists()
+
+
+def test_sourcemap_files_map_back_to_the_source(tmp_path: Path) -> None:
+    result = rpcbridge_cli("compile", APP / "lib" / "store.ts", "--outdir", tmp_path, "--sourcemap")
+    assert result.returncode == 0, result.stderr
+    code = (tmp_path / "store.js").read_text()
+    assert code.rstrip().endswith("//# sourceMappingURL=store.js.map")
+    source_lines = (APP / "lib" / "store.ts").read_text().splitlines()
+    [generated] = [i for i, line in enumerate(code.splitlines()) if "function groupBy" in line]
+    original = original_line_of((tmp_path / "store.js.map").read_text(), generated)
+    assert "function groupBy" in source_lines[original]
+
+
+def test_typescript_engine(tmp_path: Path) -> None:
+    result = rpcbridge_cli(
+        "compile", APP / "App.tsx", "--engine", "typescript", "--outdir", tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(typescript 5.9" in result.stdout
+
+
+def test_without_outdir_nothing_is_written(tmp_path: Path) -> None:
+    before = sorted(ROOT.joinpath("examples").rglob("*"))
+    result = rpcbridge_cli("compile", APP)
+    assert result.returncode == 0
+    assert sorted(ROOT.joinpath("examples").rglob("*")) == before
+
+
+def test_plain_progress_lines_when_not_on_a_terminal() -> None:
+    result = rpcbridge_cli("compile", APP / "types.ts")
+    assert result.stderr.startswith("ok ") and "types.ts" in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert rpcbridge_cli().returncode == 2
+    assert rpcbridge_cli("compile").returncode == 2
+    assert rpcbridge_cli("compile", APP, "--jobs", "0").returncode == 2
+    missing = rpcbridge_cli("compile", tmp_path / "nope.tsx")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert rpcbridge_cli("compile", tmp_path).returncode == 2  # an empty folder
+
+
+def test_bridge_failure_exits_2_with_the_reason() -> None:
+    env = {**os.environ, "RPCBRIDGE_NODE": "/nonexistent/node"}
+    result = rpcbridge_cli("compile", APP / "types.ts", env=env)
+    assert result.returncode == 2
+    assert "Node.js was not found" in result.stderr
