@@ -20,6 +20,7 @@ from ._diagnostics import Diagnostic, Note
 from ._errors import (
     BridgeClosed,
     BridgeError,
+    CallTimeout,
     CompileError,
     EngineUnavailable,
     HostExited,
@@ -44,6 +45,7 @@ __all__ = [
     "Bridge",
     "BridgeClosed",
     "BridgeError",
+    "CallTimeout",
     "CompileError",
     "Diagnostic",
     "EngineUnavailable",

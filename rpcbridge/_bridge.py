@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import orjson
 import trio
 
 from ._connection import (
@@ -46,6 +47,7 @@ from ._connection import (
 )
 from ._errors import (
     BridgeClosed,
+    CallTimeout,
     HostExited,
     HostSetupError,
     InternalError,
@@ -63,8 +65,13 @@ from ._pipes import PIPE_SIZE, PipeReader, PipeWriter
 __all__ = ["Bridge", "open_bridge"]
 
 log = logging.getLogger("rpcbridge")
+trace_log = logging.getLogger("rpcbridge.trace")
 H = TypeVar("H", bound=Handler)
 
+DEFAULT_MAX_IN_FLIGHT = 10_000
+_OUTBOX_HIGH = 16 << 20  # callers wait while more than this is queued for the child's stdin
+_OUTBOX_LOW = 4 << 20  # ... until it drains below this
+_TRACE_EXCERPT = 300
 _READ_SIZE = 1 << 16
 _EXIT_NODE_TOO_OLD = 3  # the host's exit code for a Node.js older than it supports
 _EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
@@ -72,14 +79,15 @@ _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 
 
 class _Waiter:
-    """One pending call: the event its caller sleeps on, and the outcome."""
+    """One pending call: the event its caller sleeps on, the outcome, and who wants progress."""
 
-    __slots__ = ("error", "event", "value")
+    __slots__ = ("error", "event", "on_progress", "value")
 
-    def __init__(self) -> None:
+    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
         self.event = trio.Event()
         self.value: Any = None
         self.error: BaseException | None = None
+        self.on_progress = on_progress
 
 
 class Bridge:
@@ -95,9 +103,20 @@ class Bridge:
         *,
         methods: Methods | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        call_timeout: float | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        trace: bool = False,
     ) -> None:
         self._process = process
-        self._conn = RpcConnection(max_body_size=max_body_size)
+        self._started = trio.current_time()
+        self._conn = RpcConnection(
+            max_body_size=max_body_size, trace=self._trace if trace else None
+        )
+        self._call_timeout = call_timeout
+        self._max_in_flight = max_in_flight
+        self._room_lot = trio.lowlevel.ParkingLot()  # callers waiting for an in-flight slot
+        self._outbox_bytes = 0
+        self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
         self._waiters: dict[int, _Waiter] = {}
         self._stdin = PipeWriter(_stream(process.stdin))
         self._outbox: list[bytes] = []
@@ -131,19 +150,44 @@ class Bridge:
         """The last lines the child wrote to stderr, oldest first."""
         return self._host_log.tail
 
-    async def call(self, method: str, params: Params = None) -> Any:
+    async def call(
+        self,
+        method: str,
+        params: Params = None,
+        *,
+        timeout: float | None = None,
+        on_progress: Callable[[Any], object] | None = None,
+    ) -> Any:
         """Call ``method`` on the host and return its result.
 
         ``params`` is a dict, a list, or ``None`` (the ``params`` member is then omitted).
-        Raises the ``RpcError`` subclass for an error answer, ``HostExited`` if the host dies
-        (or has died), ``BridgeClosed`` after the bridge was closed, and ``TypeError`` or
-        ``ValueError`` (before anything is sent) for params that are not JSON. If the calling
-        task is cancelled, ``$/cancelRequest`` is sent once and a late answer is dropped.
+        ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
+        ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
+        before the call returns.
+
+        Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
+        expires, ``HostExited`` if the host dies (or has died), ``BridgeClosed`` after the
+        bridge was closed, and ``TypeError`` or ``ValueError`` (before anything is sent) for
+        params that are not JSON. When the call is abandoned — its task cancelled, or the
+        timeout — ``$/cancelRequest`` is sent once and a late answer is dropped. When
+        ``max_in_flight`` calls are already waiting, the call first waits for a free slot.
         """
+        limit = self._call_timeout if timeout is None else timeout
+        if limit is None:
+            return await self._call(method, params, on_progress)
+        with trio.move_on_after(limit):
+            return await self._call(method, params, on_progress)
+        raise CallTimeout(method, limit)
+
+    async def _call(
+        self, method: str, params: Params, on_progress: Callable[[Any], object] | None
+    ) -> Any:
+        if len(self._waiters) >= self._max_in_flight or self._outbox_bytes > _OUTBOX_HIGH:
+            await self._wait_for_room()
         if self._closing or self._gone is not None:
             raise self._closed_error()
         request_id, frame = self._conn.send_request(method, params)
-        waiter = _Waiter()
+        waiter = _Waiter(on_progress)
         self._waiters[request_id] = waiter
         self._send(frame)
         try:
@@ -152,13 +196,31 @@ class Bridge:
             if self._waiters.pop(request_id, None) is not None:
                 self._send(self._conn.send_cancel(request_id))
             raise
+        finally:
+            if self._room_lot:
+                self._room_lot.unpark()
         if waiter.error is not None:
             raise waiter.error
         return waiter.value
 
+    async def _wait_for_room(self) -> None:
+        """Backpressure: wait while ``max_in_flight`` calls are pending or the child is not
+        reading its stdin (more than ``_OUTBOX_HIGH`` bytes queued for it)."""
+        while self._gone is None and not self._closing:
+            if len(self._waiters) >= self._max_in_flight:
+                await self._room_lot.park()
+            elif self._outbox_bytes > _OUTBOX_HIGH:
+                await self._drained_lot.park()
+            else:
+                return
+
     async def notify(self, method: str, params: Params = None) -> None:
-        """Send a notification (no answer). Raises like ``call`` if the bridge is closed."""
-        await trio.lowlevel.checkpoint()
+        """Send a notification (no answer). Waits while the child is not reading its stdin;
+        raises like ``call`` if the bridge is closed."""
+        if self._outbox_bytes > _OUTBOX_HIGH:
+            await self._wait_for_room()
+        else:
+            await trio.lowlevel.checkpoint()
         if self._closing or self._gone is not None:
             raise self._closed_error()
         self._send(self._conn.send_notification(method, params))
@@ -189,6 +251,7 @@ class Bridge:
         if not self._outbox:
             self._outbox_lot.unpark()  # else the writer task is already awake or writing
         self._outbox.append(frame)
+        self._outbox_bytes += len(frame)
 
     async def _run_writer(self) -> None:
         try:
@@ -204,6 +267,9 @@ class Bridge:
                     await self._stdin.write_all(parts)
                 finally:
                     self._writing = False
+                self._outbox_bytes -= sum(map(len, parts))
+                if self._outbox_bytes <= _OUTBOX_LOW:
+                    self._drained_lot.unpark_all()
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
             self._outbox.clear()
@@ -258,7 +324,12 @@ class Bridge:
                 scope.cancel()
         elif kind is Progress:
             assert isinstance(event, Progress)
-            log.debug("progress of call %s: %r", event.request_id, event.value)
+            waiter = self._waiters.get(event.request_id)
+            if waiter is not None and waiter.on_progress is not None:
+                try:
+                    waiter.on_progress(event.value)
+                except Exception:
+                    log.exception("on_progress callback of call %s failed", event.request_id)
         elif kind is ProtocolViolation:
             assert isinstance(event, ProtocolViolation)
             self._report_violation(event)
@@ -380,6 +451,8 @@ class Bridge:
             waiter.error = self._closed_error()
             waiter.event.set()
         self._outbox_lot.unpark_all()
+        self._room_lot.unpark_all()
+        self._drained_lot.unpark_all()
 
     def _closed_error(self) -> BridgeClosed:
         gone = self._gone
@@ -390,6 +463,41 @@ class Bridge:
                 stderr_tail=gone.stderr_tail,
             )
         return BridgeClosed("the bridge is closed")
+
+    def _trace(self, direction: str, body: bytes) -> None:
+        """Log one message to ``rpcbridge.trace``: direction, id, method, size, time, excerpt."""
+        if not trace_log.isEnabledFor(logging.DEBUG):
+            return
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            message = None
+        kind = ""
+        if isinstance(message, dict):
+            if "id" in message:
+                kind += f" id={message['id']}"
+            if "method" in message:
+                kind += f" {message['method']}"
+            elif "error" in message:
+                kind += " error"
+            elif "result" in message:
+                kind += " result"
+        elif isinstance(message, list):
+            kind = f" batch of {len(message)}"
+        arrow = "->" if direction == "send" else "<-"
+        excerpt = body[:_TRACE_EXCERPT].decode("utf-8", "replace")
+        more = f"... (+{len(body) - _TRACE_EXCERPT} B)" if len(body) > _TRACE_EXCERPT else ""
+        elapsed = (trio.current_time() - self._started) * 1000
+        trace_log.debug(
+            "%s pid %s%s %d B +%.1f ms %s%s",
+            arrow,
+            self.pid,
+            kind,
+            len(body),
+            elapsed,
+            excerpt,
+            more,
+        )
 
     async def _handshake(self, timeout: float) -> None:
         with trio.move_on_after(timeout):
@@ -492,6 +600,9 @@ async def open_bridge(
     methods: Methods | None = None,
     node: str | os.PathLike[str] | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    call_timeout: float | None = None,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    trace: bool | None = None,
     startup_timeout: float = 30.0,
     shutdown_timeout: float = 5.0,
 ) -> AsyncIterator[Bridge]:
@@ -505,7 +616,10 @@ async def open_bridge(
 
     ``methods`` holds Python handlers for the host's requests and notifications (register them
     before the block, so no early message is missed). ``max_body_size`` bounds a single frame in
-    both directions.
+    both directions. ``call_timeout`` is the default timeout of every ``call`` (seconds;
+    ``None``: no timeout). ``max_in_flight`` bounds the calls waiting for an answer (more
+    callers wait for a slot). ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs
+    every message in both directions to the ``rpcbridge.trace`` logger at DEBUG.
 
     Raises ``HostSetupError`` if ``node`` is missing or older than 20, or the host or its npm
     packages are missing (the message says what to run), ``HostExited`` if the host dies during start-up, ``ProtocolError`` if the
@@ -534,7 +648,16 @@ async def open_bridge(
         )
     except OSError as exc:
         raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
-    bridge = Bridge(process, methods=methods, max_body_size=max_body_size)
+    if trace is None:
+        trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
+    bridge = Bridge(
+        process,
+        methods=methods,
+        max_body_size=max_body_size,
+        call_timeout=call_timeout,
+        max_in_flight=max_in_flight,
+        trace=trace,
+    )
     try:
         async with trio.open_nursery() as nursery:
             bridge._nursery = nursery

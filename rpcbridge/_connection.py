@@ -23,6 +23,7 @@ Rules it enforces:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 import attrs
@@ -134,7 +135,15 @@ _EXCERPT = 200
 class RpcConnection:
     """One side of a JSON-RPC 2.0 conversation over Content-Length frames."""
 
-    def __init__(self, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        trace: Callable[[str, bytes], None] | None = None,
+    ) -> None:
+        """``trace``, if given, is called with ``("send", body)`` or ``("recv", body)`` for
+        every message body that leaves or arrives."""
+        self._trace = trace
         self._reader = FrameReader(max_body_size)
         self._events: deque[Event] = deque()
         self._next_id = 1
@@ -162,7 +171,7 @@ class RpcConnection:
         else:
             _check_params(params)
             message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        frame = encode_frame(_json.dumps(message))
+        frame = self._frame(message)
         self._next_id = request_id + 1
         self._pending[request_id] = method
         return request_id, frame
@@ -173,7 +182,7 @@ class RpcConnection:
         if params is not None:
             _check_params(params)
             message["params"] = params
-        return encode_frame(_json.dumps(message))
+        return self._frame(message)
 
     def send_cancel(self, request_id: int) -> bytes:
         """Give up on a pending call: forget it and return the ``$/cancelRequest`` frame.
@@ -225,7 +234,7 @@ class RpcConnection:
             raise KeyError(f"no inbound request {request_id!r} is waiting for an answer")
         batch = self._owed[request_id]
         if batch is None:
-            frame = encode_frame(_json.dumps(message))
+            frame = self._frame(message)
             del self._owed[request_id]
             return frame
         _json.dumps(message)  # fail here, before the answer is committed to the batch
@@ -234,7 +243,13 @@ class RpcConnection:
         batch.waiting -= 1
         if batch.waiting:
             return b""
-        return encode_frame(_json.dumps(batch.answers))
+        return self._frame(batch.answers)
+
+    def _frame(self, message: Any) -> bytes:
+        body = _json.dumps(message)
+        if self._trace is not None:
+            self._trace("send", body)
+        return encode_frame(body)
 
     def data_to_send(self) -> bytes:
         """Bytes the connection wants written on its own account (answers to invalid requests,
@@ -265,6 +280,8 @@ class RpcConnection:
             if item is None:
                 return None
             if type(item) is bytes:
+                if self._trace is not None:
+                    self._trace("recv", item)
                 # The common case in one go: the result of a pending call.
                 try:
                     message = _json.loads(item)
@@ -309,7 +326,7 @@ class RpcConnection:
                     self._reject(None, batch)
             if batch.waiting == 0 and batch.answers:
                 # No request of the batch is left to run: send the errors collected so far.
-                self._outgoing.append(encode_frame(_json.dumps(batch.answers)))
+                self._outgoing.append(self._frame(batch.answers))
         else:
             # An empty batch, or a message that is neither an object nor an array.
             self._reject(None, None)
@@ -365,7 +382,7 @@ class RpcConnection:
         if batch is not None:
             batch.answers.append(message)
         else:
-            self._outgoing.append(encode_frame(_json.dumps(message)))
+            self._outgoing.append(self._frame(message))
 
     def _receive_answer(self, message: dict[str, Any], body: bytes) -> None:
         request_id = message.get("id")

@@ -29,6 +29,7 @@ from ._diagnostics import Diagnostic
 __all__ = [
     "BridgeClosed",
     "BridgeError",
+    "CallTimeout",
     "CompileError",
     "EngineUnavailable",
     "HostExited",
@@ -224,6 +225,18 @@ class ProtocolError(BridgeError):
 class HostSetupError(BridgeError):
     """The host cannot be started: ``node`` is missing, or the host's npm packages are not
     installed. The message says what to run."""
+
+
+class CallTimeout(BridgeError, TimeoutError):
+    """A call got no answer within its timeout; ``$/cancelRequest`` was sent for it.
+
+    ``method`` and ``timeout`` (seconds) say which call and how long it was given.
+    """
+
+    def __init__(self, method: str, timeout: float) -> None:
+        super().__init__(f"{method!r} got no answer within {timeout:g} s (cancelled)")
+        self.method = method
+        self.timeout = timeout
 
 
 class BridgeClosed(BridgeError):
