@@ -1,154 +1,116 @@
-"""The trio transport: one child process, four tasks, and the sans-I/O core in between.
+"""The public API: ``open_bridge()`` and the ``Bridge`` it yields.
 
-``open_bridge()`` starts the host (or any stdio JSON-RPC server), and runs four tasks in its
-own nursery:
+A ``Bridge`` puts one ``HostSession`` (``_session.py``: a child process and its tasks) behind
+``call``/``notify``. With a ``RestartPolicy``, a host that dies is replaced by a fresh one on
+the next call, transparently: calls in flight when it died fail with ``HostExited`` (unless
+marked ``idempotent``, which are retried once on the new host), and a host that keeps dying —
+at start-up or later — is given up on after ``max_restarts`` within ``window`` seconds, with
+one clear error instead of restarting forever.
 
-* the **reader** feeds the child's stdout to ``RpcConnection`` and delivers each event: an
-  answer wakes the one task waiting for that id, a request runs a Python handler;
-* the **writer** is the only task that writes to the child's stdin; everyone else appends
-  frames to an outbox, and the writer sends whatever has accumulated in one ``send_all``
-  (so 64 concurrent callers cost a few writes, not 64);
-* the **stderr drain** always empties the child's stderr into ``logging`` (a full stderr pipe
-  would otherwise freeze the child) and keeps its tail for error messages;
-* the **exit watch** notices the child's death even if something else holds its stdout open.
-
-When the child dies, every pending and later call raises ``HostExited`` with the exit status
-and the stderr tail. Leaving the ``async with`` block closes the child's stdin, waits a bounded
-time for it to finish its work and exit, then terminates and finally kills it; this runs
-shielded from cancellation and always ends.
+Everything runs in the nursery ``open_bridge()`` opens; leaving the block closes the current
+host (shielded from cancellation, bounded in time) and nothing is left running.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
-import signal
-import subprocess
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import orjson
+import attrs
 import trio
 
-from ._connection import (
-    CancelRequested,
-    ErrorResponse,
-    Notification,
-    Params,
-    Progress,
-    ProtocolViolation,
-    Request,
-    RequestId,
-    Response,
-    RpcConnection,
-)
-from ._errors import (
-    BridgeClosed,
-    CallTimeout,
-    HostExited,
-    HostSetupError,
-    InternalError,
-    MethodNotFound,
-    ProtocolError,
-    RequestCancelled,
-    RpcError,
-)
+from ._connection import Params
+from ._errors import BridgeClosed, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
-from ._host import PROTOCOL_VERSION, host_command
-from ._host_log import HostLog
+from ._host import host_command
 from ._methods import Handler, Methods
-from ._pipes import PIPE_SIZE, PipeReader, PipeWriter
+from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
 
-__all__ = ["Bridge", "open_bridge"]
+__all__ = ["Bridge", "RestartPolicy", "open_bridge"]
 
 log = logging.getLogger("rpcbridge")
-trace_log = logging.getLogger("rpcbridge.trace")
 H = TypeVar("H", bound=Handler)
 
-DEFAULT_MAX_IN_FLIGHT = 10_000
-_OUTBOX_HIGH = 16 << 20  # callers wait while more than this is queued for the child's stdin
-_OUTBOX_LOW = 4 << 20  # ... until it drains below this
-_TRACE_EXCERPT = 300
-_READ_SIZE = 1 << 16
-_EXIT_NODE_TOO_OLD = 3  # the host's exit code for a Node.js older than it supports
-_EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
-_TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
+
+@attrs.frozen(kw_only=True)
+class RestartPolicy:
+    """When and how a bridge replaces a host that died.
+
+    At most ``max_restarts`` restarts within any ``window`` seconds; the n-th restart in a row
+    first waits ``backoff * 2**(n-1)`` seconds (at most ``max_backoff``). A failed start counts
+    as a crash.
+    """
+
+    max_restarts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    window: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    backoff: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
+    max_backoff: float = attrs.field(default=5.0, validator=attrs.validators.ge(0))
 
 
-class _Waiter:
-    """One pending call: the event its caller sleeps on, the outcome, and who wants progress."""
+@attrs.frozen
+class _HostSpec:
+    """How to start a host: the argv and what the session needs to know."""
 
-    __slots__ = ("error", "event", "on_progress", "value")
-
-    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
-        self.event = trio.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.on_progress = on_progress
+    argv: list[str]
+    cwd: str | os.PathLike[str] | None
+    env: Mapping[str, str] | None
+    handshake: bool
+    startup_timeout: float
+    session_options: dict[str, Any]
 
 
 class Bridge:
-    """A live connection to one host process; ``open_bridge()`` makes it.
+    """A connection to a Node host (or any stdio JSON-RPC server); ``open_bridge()`` makes it.
 
-    Use ``call`` and ``notify`` from any number of tasks at once. ``hello`` holds the bundled
-    host's answer to the ``rpc.hello`` handshake (``None`` for other servers).
+    Use ``call`` and ``notify`` from any number of tasks at once. ``hello`` is the bundled
+    host's answer to the ``rpc.hello`` handshake (``None`` for other servers); ``pid``,
+    ``returncode`` and ``stderr_tail`` describe the current host process.
     """
 
-    def __init__(
-        self,
-        process: trio.Process,
-        *,
-        methods: Methods | None = None,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-        call_timeout: float | None = None,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        trace: bool = False,
-    ) -> None:
-        self._process = process
-        self._started = trio.current_time()
-        self._conn = RpcConnection(
-            max_body_size=max_body_size, trace=self._trace if trace else None
-        )
-        self._call_timeout = call_timeout
-        self._max_in_flight = max_in_flight
-        self._room_lot = trio.lowlevel.ParkingLot()  # callers waiting for an in-flight slot
-        self._outbox_bytes = 0
-        self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
-        self._waiters: dict[int, _Waiter] = {}
-        self._stdin = PipeWriter(_stream(process.stdin))
-        self._outbox: list[bytes] = []
-        self._writing = False  # the writer task is inside write_all
-        self._outbox_lot = trio.lowlevel.ParkingLot()
-        self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
-        self._gone: HostExited | None = None  # set once the child has exited
-        self._host_log = HostLog(pid=process.pid)
-        self._serving: dict[RequestId, trio.CancelScope] = {}
-        self._stdout_done = trio.Event()
-        self._stderr_done = trio.Event()
-        self._nursery: trio.Nursery | None = None
-        self.methods = methods if methods is not None else Methods()
+    def __init__(self, spec: _HostSpec, *, methods: Methods, restart: RestartPolicy | None) -> None:
+        self._spec = spec
+        self.methods = methods
         """The Python methods the host may call (see ``register``)."""
-        self.hello: dict[str, Any] | None = None
+        self._restart = restart
+        self._restart_times: list[float] = []
+        self._restart_lock = trio.Lock()
+        self._given_up: HostExited | None = None
+        self._closing = False
+        self._nursery: trio.Nursery | None = None
+        self._session: HostSession | None = None
+        self.restarts = 0
+        """How many times the host was replaced."""
 
     # -- public API ---------------------------------------------------------------------------
 
     @property
+    def hello(self) -> dict[str, Any] | None:
+        """The current host's ``rpc.hello`` answer (``None`` without a handshake)."""
+        return self._current().hello
+
+    @property
     def pid(self) -> int:
-        """The child's process id."""
-        return self._process.pid
+        """The current host's process id."""
+        return self._current().pid
 
     @property
     def returncode(self) -> int | None:
-        """The child's exit status, or ``None`` while it runs (negative: killed by a signal)."""
-        return self._process.returncode
+        """The current host's exit status, ``None`` while it runs (negative: killed by a
+        signal)."""
+        return self._current().returncode
+
+    @property
+    def in_flight(self) -> int:
+        """Calls waiting for an answer from the current host."""
+        return self._current().in_flight
 
     @property
     def stderr_tail(self) -> list[str]:
-        """The last lines the child wrote to stderr, oldest first."""
-        return self._host_log.tail
+        """The last lines the current host wrote to stderr, oldest first."""
+        return self._current().stderr_tail
 
     async def call(
         self,
@@ -157,437 +119,119 @@ class Bridge:
         *,
         timeout: float | None = None,
         on_progress: Callable[[Any], object] | None = None,
+        idempotent: bool = False,
     ) -> Any:
         """Call ``method`` on the host and return its result.
 
         ``params`` is a dict, a list, or ``None`` (the ``params`` member is then omitted).
         ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
         ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
-        before the call returns.
+        before the call returns. ``idempotent=True`` lets a bridge with a restart policy
+        retry the call once on a fresh host if the host dies while it is in flight.
 
         Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
-        expires, ``HostExited`` if the host dies (or has died), ``BridgeClosed`` after the
-        bridge was closed, and ``TypeError`` or ``ValueError`` (before anything is sent) for
-        params that are not JSON. When the call is abandoned — its task cancelled, or the
-        timeout — ``$/cancelRequest`` is sent once and a late answer is dropped. When
-        ``max_in_flight`` calls are already waiting, the call first waits for a free slot.
+        expires, ``HostExited`` if the host dies (or has died and is not restarted),
+        ``BridgeClosed`` after the bridge was closed, and ``TypeError`` or ``ValueError``
+        (before anything is sent) for params that are not JSON. When the call is abandoned —
+        its task cancelled, or the timeout — ``$/cancelRequest`` is sent once and a late
+        answer is dropped. When ``max_in_flight`` calls are already waiting, the call first
+        waits for a free slot.
         """
-        limit = self._call_timeout if timeout is None else timeout
-        if limit is None:
-            return await self._call(method, params, on_progress)
-        with trio.move_on_after(limit):
-            return await self._call(method, params, on_progress)
-        raise CallTimeout(method, limit)
-
-    async def _call(
-        self, method: str, params: Params, on_progress: Callable[[Any], object] | None
-    ) -> Any:
-        if len(self._waiters) >= self._max_in_flight or self._outbox_bytes > _OUTBOX_HIGH:
-            await self._wait_for_room()
-        if self._closing or self._gone is not None:
-            raise self._closed_error()
-        request_id, frame = self._conn.send_request(method, params)
-        waiter = _Waiter(on_progress)
-        self._waiters[request_id] = waiter
-        self._send(frame)
+        session = self._current()
+        if session.gone and self._restart is not None:
+            session = await self._replace(session)
         try:
-            await waiter.event.wait()
-        except BaseException:
-            if self._waiters.pop(request_id, None) is not None:
-                self._send(self._conn.send_cancel(request_id))
-            raise
-        finally:
-            if self._room_lot:
-                self._room_lot.unpark()
-        if waiter.error is not None:
-            raise waiter.error
-        return waiter.value
-
-    async def _wait_for_room(self) -> None:
-        """Backpressure: wait while ``max_in_flight`` calls are pending or the child is not
-        reading its stdin (more than ``_OUTBOX_HIGH`` bytes queued for it)."""
-        while self._gone is None and not self._closing:
-            if len(self._waiters) >= self._max_in_flight:
-                await self._room_lot.park()
-            elif self._outbox_bytes > _OUTBOX_HIGH:
-                await self._drained_lot.park()
-            else:
-                return
+            return await session.call(method, params, timeout=timeout, on_progress=on_progress)
+        except HostExited:
+            if not idempotent or self._restart is None or self._closing:
+                raise
+        return await (await self._replace(session)).call(
+            method, params, timeout=timeout, on_progress=on_progress
+        )
 
     async def notify(self, method: str, params: Params = None) -> None:
-        """Send a notification (no answer). Waits while the child is not reading its stdin;
-        raises like ``call`` if the bridge is closed."""
-        if self._outbox_bytes > _OUTBOX_HIGH:
-            await self._wait_for_room()
-        else:
-            await trio.lowlevel.checkpoint()
-        if self._closing or self._gone is not None:
-            raise self._closed_error()
-        self._send(self._conn.send_notification(method, params))
+        """Send a notification (no answer). Waits while the host is not reading its stdin;
+        raises like ``call`` if the host is gone or the bridge is closed."""
+        session = self._current()
+        if session.gone and self._restart is not None:
+            session = await self._replace(session)
+        await session.notify(method, params)
 
     def register(self, name: str) -> Callable[[H], H]:
         """Decorator: handle requests and notifications ``name`` from the host in Python
         (same as ``bridge.methods.register``)."""
         return self.methods.register(name)
 
-    # -- writing ------------------------------------------------------------------------------
+    # -- hosts --------------------------------------------------------------------------------
 
-    def _send(self, frame: bytes) -> None:
-        """Queue a frame for the child's stdin, or write it at once when that is safe.
+    def _current(self) -> HostSession:
+        if self._session is None:
+            raise BridgeClosed("the bridge has not started")
+        return self._session
 
-        It is written directly (no task switch) when nothing is queued, the writer task is idle
-        and no other call is in flight; otherwise the writer task sends everything queued in one
-        ``writev`` — which is what batches the frames of many concurrent callers. A frame the
-        pipe takes only in part is finished by the writer task. No ``await`` happens here, so a
-        cancelled caller can never leave half a frame on the wire.
-        """
-        if not frame:
-            return
-        if not self._outbox and not self._writing and len(self._waiters) <= 1:
-            written = self._stdin.try_write(frame)
-            if written == len(frame):
-                return
-            frame = frame[written:]
-        if not self._outbox:
-            self._outbox_lot.unpark()  # else the writer task is already awake or writing
-        self._outbox.append(frame)
-        self._outbox_bytes += len(frame)
-
-    async def _run_writer(self) -> None:
-        try:
-            while True:
-                if not self._outbox:
-                    if self._closing:
-                        break
-                    await self._outbox_lot.park()
-                    continue
-                parts, self._outbox = self._outbox, []
-                self._writing = True
-                try:
-                    await self._stdin.write_all(parts)
-                finally:
-                    self._writing = False
-                self._outbox_bytes -= sum(map(len, parts))
-                if self._outbox_bytes <= _OUTBOX_LOW:
-                    self._drained_lot.unpark_all()
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
-            self._outbox.clear()
-        finally:
-            with trio.CancelScope(shield=True):
-                await self._stdin.aclose()
-
-    # -- reading ------------------------------------------------------------------------------
-
-    async def _run_reader(self) -> None:
-        stdout = PipeReader(_stream(self._process.stdout))
-        conn = self._conn
-        try:
-            while True:
-                data = await stdout.read(min(max(_READ_SIZE, conn.bytes_wanted), PIPE_SIZE))
-                conn.receive_data(data)
-                while (event := conn.next_event()) is not None:
-                    self._deliver(event)
-                self._send(conn.data_to_send())
-                if not data:
-                    break
-        finally:
-            self._stdout_done.set()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
-            await self._process.wait()
-        await self._host_gone()
-
-    def _deliver(self, event: object) -> None:
-        kind = type(event)
-        if kind is Response:
-            assert isinstance(event, Response)
-            waiter = self._waiters.pop(event.request_id, None)
-            if waiter is not None:
-                waiter.value = event.result
-                waiter.event.set()
-        elif kind is ErrorResponse:
-            assert isinstance(event, ErrorResponse)
-            waiter = self._waiters.pop(event.request_id, None)
-            if waiter is not None:
-                waiter.error = event.error
-                waiter.event.set()
-        elif kind is Request:
-            assert isinstance(event, Request)
-            self._serve_request(event)
-        elif kind is Notification:
-            assert isinstance(event, Notification)
-            self._serve_notification(event)
-        elif kind is CancelRequested:
-            assert isinstance(event, CancelRequested)
-            scope = self._serving.get(event.request_id)
-            if scope is not None:
-                scope.cancel()
-        elif kind is Progress:
-            assert isinstance(event, Progress)
-            waiter = self._waiters.get(event.request_id)
-            if waiter is not None and waiter.on_progress is not None:
-                try:
-                    waiter.on_progress(event.value)
-                except Exception:
-                    log.exception("on_progress callback of call %s failed", event.request_id)
-        elif kind is ProtocolViolation:
-            assert isinstance(event, ProtocolViolation)
-            self._report_violation(event)
-
-    def _report_violation(self, event: ProtocolViolation) -> None:
-        error = ProtocolError(f"host {self.pid}: {event.reason}", event.data)
-        if event.request_id is not None:
-            waiter = self._waiters.pop(event.request_id, None)
-            if waiter is not None:
-                waiter.error = error
-                waiter.event.set()
-        excerpt = repr(event.data[:120])[2:-1] if event.data else ""
-        log.warning("%s%s", error, f": {excerpt}" if excerpt else "")
-
-    # -- serving the host's requests ----------------------------------------------------------
-
-    def _serve_request(self, request: Request) -> None:
-        handler = self.methods.get(request.method)
-        if handler is None:
-            error = MethodNotFound(
-                f"Method not found: {request.method}", data={"method": request.method}
-            )
-            self._send(self._conn.send_error(request.request_id, error))
-            return
-        if inspect.iscoroutinefunction(handler):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._serve_async, request, handler)
-            return
-        try:
-            result = handler(request.params)
-        except Exception as exc:
-            self._send(self._conn.send_error(request.request_id, _as_rpc_error(exc)))
-            return
-        if inspect.isawaitable(result):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._serve_async, request, _awaiting(result))
-        else:
-            self._send(self._conn.send_result(request.request_id, result))
-
-    async def _serve_async(
-        self, request: Request, handler: Callable[[Any], Awaitable[Any]]
-    ) -> None:
-        request_id = request.request_id
-        with trio.CancelScope() as scope:
-            self._serving[request_id] = scope
+    async def _start_session(self) -> HostSession:
+        """Spawn a host, run its tasks in the bridge's nursery, and shake hands."""
+        assert self._nursery is not None
+        spec = self._spec
+        process = await spawn(spec.argv, cwd=spec.cwd, env=spec.env)
+        session = HostSession(process, methods=self.methods, **spec.session_options)
+        await self._nursery.start(session.serve)
+        if spec.handshake:
             try:
-                result = await handler(request.params)
-            except Exception as exc:
-                frame = self._conn.send_error(request_id, _as_rpc_error(exc))
-            else:
-                frame = self._conn.send_result(request_id, result)
-            finally:
-                del self._serving[request_id]
-        if scope.cancelled_caught:
-            frame = self._conn.send_error(request_id, RequestCancelled())
-        self._send(frame)
-
-    def _serve_notification(self, notification: Notification) -> None:
-        handler = self.methods.get(notification.method)
-        if handler is None:
-            log.debug("no handler for notification %r", notification.method)
-            return
-        if inspect.iscoroutinefunction(handler):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._notify_async, notification, handler)
-            return
-        try:
-            result = handler(notification.params)
-        except Exception:
-            log.exception("handler of notification %r failed", notification.method)
-            return
-        if inspect.isawaitable(result):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._notify_async, notification, _awaiting(result))
-
-    async def _notify_async(
-        self, notification: Notification, handler: Callable[[Any], Awaitable[Any]]
-    ) -> None:
-        try:
-            await handler(notification.params)
-        except Exception:
-            log.exception("handler of notification %r failed", notification.method)
-
-    # -- the child's life ---------------------------------------------------------------------
-
-    async def _drain_stderr(self) -> None:
-        stderr = PipeReader(_stream(self._process.stderr))
-        try:
-            while True:
-                data = await stderr.read()
-                self._host_log.receive_data(data)
-                if not data:
-                    break
-        finally:
-            self._stderr_done.set()
-
-    async def _watch_exit(self) -> None:
-        await self._process.wait()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
-            await self._stdout_done.wait()
-        await self._host_gone()
-
-    async def _host_gone(self) -> None:
-        """The child has exited (or closed its stdout): fail every pending call, once."""
-        if self._gone is not None:
-            return
-        with trio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
-            await self._stderr_done.wait()
-        code = self._process.returncode
-        if self._closing:
-            what = f"the bridge was closed (host exited with {_describe_status(code)})"
-        else:
-            what = f"the host (pid {self.pid}) exited with {_describe_status(code)}"
-        self._gone = HostExited(what, returncode=code, stderr_tail=self.stderr_tail)
-        self._conn.forget_pending()
-        waiters = list(self._waiters.values())
-        self._waiters.clear()
-        for waiter in waiters:
-            waiter.error = self._closed_error()
-            waiter.event.set()
-        self._outbox_lot.unpark_all()
-        self._room_lot.unpark_all()
-        self._drained_lot.unpark_all()
-
-    def _closed_error(self) -> BridgeClosed:
-        gone = self._gone
-        if gone is not None:
-            return HostExited(
-                gone.args[0].split("\n", 1)[0],
-                returncode=gone.returncode,
-                stderr_tail=gone.stderr_tail,
-            )
-        return BridgeClosed("the bridge is closed")
-
-    def _trace(self, direction: str, body: bytes) -> None:
-        """Log one message to ``rpcbridge.trace``: direction, id, method, size, time, excerpt."""
-        if not trace_log.isEnabledFor(logging.DEBUG):
-            return
-        try:
-            message = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            message = None
-        kind = ""
-        if isinstance(message, dict):
-            if "id" in message:
-                kind += f" id={message['id']}"
-            if "method" in message:
-                kind += f" {message['method']}"
-            elif "error" in message:
-                kind += " error"
-            elif "result" in message:
-                kind += " result"
-        elif isinstance(message, list):
-            kind = f" batch of {len(message)}"
-        arrow = "->" if direction == "send" else "<-"
-        excerpt = body[:_TRACE_EXCERPT].decode("utf-8", "replace")
-        more = f"... (+{len(body) - _TRACE_EXCERPT} B)" if len(body) > _TRACE_EXCERPT else ""
-        elapsed = (trio.current_time() - self._started) * 1000
-        trace_log.debug(
-            "%s pid %s%s %d B +%.1f ms %s%s",
-            arrow,
-            self.pid,
-            kind,
-            len(body),
-            elapsed,
-            excerpt,
-            more,
-        )
-
-    async def _handshake(self, timeout: float) -> None:
-        with trio.move_on_after(timeout):
-            try:
-                hello = await self.call("rpc.hello")
-            except HostExited as exc:
-                if exc.returncode == _EXIT_NODE_TOO_OLD:
-                    raise HostSetupError("\n".join(exc.stderr_tail)) from exc
+                await session.handshake(spec.startup_timeout)
+            except BaseException:
+                with trio.CancelScope(shield=True):
+                    await session.close(1.0)
                 raise
-            if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
-                got = hello.get("protocol") if isinstance(hello, dict) else hello
-                raise ProtocolError(
-                    f"the host speaks protocol {got!r}, this rpcbridge speaks "
-                    f"{PROTOCOL_VERSION}: reinstall rpcbridge so both match"
+        return session
+
+    async def _replace(self, dead: HostSession) -> HostSession:
+        """Start a fresh host in place of ``dead`` (once, however many callers ask), or raise
+        the reason it will not be."""
+        assert self._restart is not None
+        async with self._restart_lock:
+            if self._session is not dead:  # another caller has already replaced it
+                return self._current()
+            while True:
+                if self._closing:
+                    raise BridgeClosed("the bridge is closed")
+                if self._given_up is not None:
+                    raise self._given_up
+                now = trio.current_time()
+                policy = self._restart
+                self._restart_times = [t for t in self._restart_times if now - t < policy.window]
+                if len(self._restart_times) >= policy.max_restarts:
+                    self._given_up = HostExited(
+                        f"the host died {len(self._restart_times) + 1} times within "
+                        f"{policy.window:g} s; not restarting it again. Last exit: "
+                        f"{dead.exit_description}",
+                        returncode=dead.returncode,
+                        stderr_tail=dead.stderr_tail,
+                    )
+                    log.error("%s", self._given_up)
+                    raise self._given_up
+                delay = min(policy.max_backoff, policy.backoff * 2 ** len(self._restart_times))
+                self._restart_times.append(now)
+                await trio.sleep(delay)
+                try:
+                    session = await self._start_session()
+                except (HostExited, OSError) as exc:
+                    log.warning("restarting the host failed: %s", exc)
+                    continue
+                log.warning(
+                    "the host (pid %s) died with %s; restarted it as pid %s",
+                    dead.pid,
+                    dead.exit_description,
+                    session.pid,
                 )
-            self.hello = hello
-            return
-        raise ProtocolError(f"the host did not answer rpc.hello within {timeout} s")
+                self._session = session
+                self.restarts += 1
+                return session
 
     async def _close(self, timeout: float) -> None:
-        """Close stdin, wait for the exit, then terminate and kill. Call it shielded."""
         self._closing = True
-        self._outbox_lot.unpark_all()
-        process = self._process
-        with trio.move_on_after(timeout):
-            await process.wait()
-        if process.returncode is None:
-            _signal(process, signal.SIGTERM)
-            with trio.move_on_after(_TERMINATE_WAIT):
-                await process.wait()
-        if process.returncode is None:
-            _signal(process, signal.SIGKILL)
-            await process.wait()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
-            await self._stdout_done.wait()
-        await self._host_gone()
-
-
-S = TypeVar("S")
-
-
-def _stream(stream: S | None) -> S:
-    assert stream is not None, "the child was started with pipes"
-    return stream
-
-
-def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:
-    """Wrap an awaitable a sync handler returned, so it runs like an async handler."""
-
-    async def wait(_params: Any) -> Any:
-        return await awaitable
-
-    return wait
-
-
-def _as_rpc_error(exc: Exception) -> RpcError:
-    if isinstance(exc, RpcError):
-        return exc
-    return InternalError(
-        f"{type(exc).__name__}: {exc}",
-        data={"name": type(exc).__name__, "message": str(exc), "stack": _format_stack(exc)},
-    )
-
-
-def _format_stack(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
-
-
-def _describe_status(code: int | None) -> str:
-    if code is None:
-        return "an unknown status (it closed its stdout)"
-    if code < 0:
-        try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"exit code {code}"
-
-
-def _signal(process: trio.Process, signum: signal.Signals) -> None:
-    """Signal the child's whole process group (it leads one), else just the child."""
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signum)
-        elif signum == signal.SIGTERM:
-            process.terminate()
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
+        if self._session is not None:
+            await self._session.close(timeout)
 
 
 @asynccontextmanager
@@ -602,6 +246,7 @@ async def open_bridge(
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     call_timeout: float | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    restart: RestartPolicy | None = None,
     trace: bool | None = None,
     startup_timeout: float = 30.0,
     shutdown_timeout: float = 5.0,
@@ -618,14 +263,15 @@ async def open_bridge(
     before the block, so no early message is missed). ``max_body_size`` bounds a single frame in
     both directions. ``call_timeout`` is the default timeout of every ``call`` (seconds;
     ``None``: no timeout). ``max_in_flight`` bounds the calls waiting for an answer (more
-    callers wait for a slot). ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs
-    every message in both directions to the ``rpcbridge.trace`` logger at DEBUG.
+    callers wait for a slot). ``restart`` (a ``RestartPolicy``) replaces a host that dies on
+    the next call. ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs every
+    message in both directions to the ``rpcbridge.trace`` logger at DEBUG.
 
     Raises ``HostSetupError`` if ``node`` is missing or older than 20, or the host or its npm
-    packages are missing (the message says what to run), ``HostExited`` if the host dies during start-up, ``ProtocolError`` if the
-    handshake fails. Leaving the block closes the child's stdin, gives it ``shutdown_timeout``
-    seconds to finish and exit, then terminates and finally kills it; this is shielded from
-    cancellation and bounded in time.
+    packages are missing (the message says what to run), ``HostExited`` if the host dies
+    during start-up, ``ProtocolError`` if the handshake fails. Leaving the block closes the
+    child's stdin, gives it ``shutdown_timeout`` seconds to finish and exit, then terminates
+    and finally kills it; this is shielded from cancellation and bounded in time.
     """
     if command is None:
         grace_ms = int(shutdown_timeout * 1000 * 0.8)
@@ -636,38 +282,27 @@ async def open_bridge(
         if handlers:
             raise TypeError("handlers= loads modules into the bundled host; not with command=")
         argv = [os.fspath(part) for part in command]
-    try:
-        process = await trio.lowlevel.open_process(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=env,
-            start_new_session=os.name == "posix",
-        )
-    except OSError as exc:
-        raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
     if trace is None:
         trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
-    bridge = Bridge(
-        process,
-        methods=methods,
-        max_body_size=max_body_size,
-        call_timeout=call_timeout,
-        max_in_flight=max_in_flight,
-        trace=trace,
+    spec = _HostSpec(
+        argv=argv,
+        cwd=cwd,
+        env=env,
+        handshake=command is None,
+        startup_timeout=startup_timeout,
+        session_options={
+            "max_body_size": max_body_size,
+            "call_timeout": call_timeout,
+            "max_in_flight": max_in_flight,
+            "trace": trace,
+        },
     )
+    bridge = Bridge(spec, methods=methods if methods is not None else Methods(), restart=restart)
     try:
         async with trio.open_nursery() as nursery:
             bridge._nursery = nursery
-            nursery.start_soon(bridge._run_reader)
-            nursery.start_soon(bridge._run_writer)
-            nursery.start_soon(bridge._drain_stderr)
-            nursery.start_soon(bridge._watch_exit)
             try:
-                if command is None:
-                    await bridge._handshake(startup_timeout)
+                bridge._session = await bridge._start_session()
                 yield bridge
             finally:
                 with trio.CancelScope(shield=True):
@@ -677,8 +312,3 @@ async def open_bridge(
         if len(group.exceptions) == 1 and not isinstance(group.exceptions[0], BaseExceptionGroup):
             raise group.exceptions[0] from None
         raise
-    finally:
-        if process.returncode is None:  # only if something above failed before _close
-            _signal(process, signal.SIGKILL)
-            with trio.CancelScope(shield=True):
-                await process.wait()

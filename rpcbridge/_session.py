@@ -1,0 +1,635 @@
+"""One host process and everything that talks to it: the trio transport around the core.
+
+A ``HostSession`` owns one child process and runs four tasks in its own nursery:
+
+* the **reader** feeds the child's stdout to ``RpcConnection`` and delivers each event: an
+  answer wakes the one task waiting for that id, a request runs a Python handler;
+* the **writer** is the only task that writes to the child's stdin when a frame cannot go out
+  at once; everyone else appends frames to an outbox, and the writer sends whatever has
+  accumulated in one ``writev`` (so 64 concurrent callers cost a few writes, not 64);
+* the **stderr drain** always empties the child's stderr into ``logging`` (a full stderr pipe
+  would otherwise freeze the child) and keeps its tail for error messages;
+* the **exit watch** notices the child's death even if something else holds its stdout open.
+
+When the child dies, every pending and later call raises ``HostExited`` with the exit status
+and the stderr tail. ``close()`` closes the child's stdin, waits a bounded time for it to
+finish its work and exit, then terminates and finally kills it. ``Bridge`` (``_bridge.py``)
+puts a session behind the public API and replaces it when a restart policy says so.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import signal
+import subprocess
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import orjson
+import trio
+
+from ._connection import (
+    CancelRequested,
+    ErrorResponse,
+    Notification,
+    Params,
+    Progress,
+    ProtocolViolation,
+    Request,
+    RequestId,
+    Response,
+    RpcConnection,
+)
+from ._errors import (
+    BridgeClosed,
+    CallTimeout,
+    HostExited,
+    HostSetupError,
+    InternalError,
+    MethodNotFound,
+    ProtocolError,
+    RequestCancelled,
+    RpcError,
+)
+from ._framing import DEFAULT_MAX_BODY_SIZE
+from ._host import PROTOCOL_VERSION
+from ._host_log import HostLog
+from ._methods import Handler, Methods
+from ._pipes import PIPE_SIZE, PipeReader, PipeWriter
+
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "HostSession", "spawn"]
+
+log = logging.getLogger("rpcbridge")
+trace_log = logging.getLogger("rpcbridge.trace")
+H = TypeVar("H", bound=Handler)
+
+DEFAULT_MAX_IN_FLIGHT = 10_000
+_OUTBOX_HIGH = 16 << 20  # callers wait while more than this is queued for the child's stdin
+_OUTBOX_LOW = 4 << 20  # ... until it drains below this
+_TRACE_EXCERPT = 300
+_READ_SIZE = 1 << 16
+_EXIT_NODE_TOO_OLD = 3  # the host's exit code for a Node.js older than it supports
+_EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has closed
+_TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
+
+
+class _Waiter:
+    """One pending call: the event its caller sleeps on, the outcome, and who wants progress."""
+
+    __slots__ = ("error", "event", "on_progress", "value")
+
+    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
+        self.event = trio.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.on_progress = on_progress
+
+
+class HostSession:
+    """One live host process; ``Bridge`` holds the current one.
+
+    ``call`` and ``notify`` may be used from any number of tasks at once. ``hello`` holds the
+    bundled host's answer to the ``rpc.hello`` handshake (``None`` for other servers).
+    """
+
+    def __init__(
+        self,
+        process: trio.Process,
+        *,
+        methods: Methods,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        call_timeout: float | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        trace: bool = False,
+    ) -> None:
+        self._process = process
+        self._started = trio.current_time()
+        self._conn = RpcConnection(
+            max_body_size=max_body_size, trace=self._trace if trace else None
+        )
+        self._call_timeout = call_timeout
+        self._max_in_flight = max_in_flight
+        self._room_lot = trio.lowlevel.ParkingLot()  # callers waiting for an in-flight slot
+        self._outbox_bytes = 0
+        self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
+        self._waiters: dict[int, _Waiter] = {}
+        self._stdin = PipeWriter(_stream(process.stdin))
+        self._outbox: list[bytes] = []
+        self._writing = False  # the writer task is inside write_all
+        self._outbox_lot = trio.lowlevel.ParkingLot()
+        self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
+        self._gone: HostExited | None = None  # set once the child has exited
+        self._host_log = HostLog(pid=process.pid)
+        self._serving: dict[RequestId, trio.CancelScope] = {}
+        self._stdout_done = trio.Event()
+        self._stderr_done = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self.methods = methods
+        self.hello: dict[str, Any] | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The child's exit status, or ``None`` while it runs (negative: killed by a signal)."""
+        return self._process.returncode
+
+    @property
+    def in_flight(self) -> int:
+        """Calls waiting for an answer."""
+        return len(self._waiters)
+
+    @property
+    def gone(self) -> bool:
+        """Whether the child has exited (or closed its stdout)."""
+        return self._gone is not None
+
+    @property
+    def exit_description(self) -> str:
+        """The child's exit status in words ("exit code 1", "signal SIGKILL", ...)."""
+        return _describe_status(self._process.returncode)
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """The last lines the child wrote to stderr, oldest first."""
+        return self._host_log.tail
+
+    async def call(
+        self,
+        method: str,
+        params: Params = None,
+        *,
+        timeout: float | None = None,
+        on_progress: Callable[[Any], object] | None = None,
+    ) -> Any:
+        """Call ``method`` on the host and return its result.
+
+        ``params`` is a dict, a list, or ``None`` (the ``params`` member is then omitted).
+        ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
+        ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
+        before the call returns.
+
+        Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
+        expires, ``HostExited`` if the host dies (or has died), ``BridgeClosed`` after the
+        bridge was closed, and ``TypeError`` or ``ValueError`` (before anything is sent) for
+        params that are not JSON. When the call is abandoned — its task cancelled, or the
+        timeout — ``$/cancelRequest`` is sent once and a late answer is dropped. When
+        ``max_in_flight`` calls are already waiting, the call first waits for a free slot.
+        """
+        limit = self._call_timeout if timeout is None else timeout
+        if limit is None:
+            return await self._call(method, params, on_progress)
+        with trio.move_on_after(limit):
+            return await self._call(method, params, on_progress)
+        raise CallTimeout(method, limit)
+
+    async def _call(
+        self, method: str, params: Params, on_progress: Callable[[Any], object] | None
+    ) -> Any:
+        if len(self._waiters) >= self._max_in_flight or self._outbox_bytes > _OUTBOX_HIGH:
+            await self._wait_for_room()
+        if self._closing or self._gone is not None:
+            raise self._closed_error()
+        request_id, frame = self._conn.send_request(method, params)
+        waiter = _Waiter(on_progress)
+        self._waiters[request_id] = waiter
+        self._send(frame)
+        try:
+            await waiter.event.wait()
+        except BaseException:
+            if self._waiters.pop(request_id, None) is not None:
+                self._send(self._conn.send_cancel(request_id))
+            raise
+        finally:
+            if self._room_lot:
+                self._room_lot.unpark()
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.value
+
+    async def _wait_for_room(self) -> None:
+        """Backpressure: wait while ``max_in_flight`` calls are pending or the child is not
+        reading its stdin (more than ``_OUTBOX_HIGH`` bytes queued for it)."""
+        while self._gone is None and not self._closing:
+            if len(self._waiters) >= self._max_in_flight:
+                await self._room_lot.park()
+            elif self._outbox_bytes > _OUTBOX_HIGH:
+                await self._drained_lot.park()
+            else:
+                return
+
+    async def notify(self, method: str, params: Params = None) -> None:
+        """Send a notification (no answer). Waits while the child is not reading its stdin;
+        raises like ``call`` if the bridge is closed."""
+        if self._outbox_bytes > _OUTBOX_HIGH:
+            await self._wait_for_room()
+        else:
+            await trio.lowlevel.checkpoint()
+        if self._closing or self._gone is not None:
+            raise self._closed_error()
+        self._send(self._conn.send_notification(method, params))
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the session's tasks until the child is gone (``nursery.start`` it)."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._run_reader)
+                nursery.start_soon(self._run_writer)
+                nursery.start_soon(self._drain_stderr)
+                nursery.start_soon(self._watch_exit)
+                task_status.started()
+        finally:
+            if self._process.returncode is None:  # cancelled from outside before close()
+                _signal(self._process, signal.SIGKILL)
+                with trio.CancelScope(shield=True):
+                    await self._process.wait()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _send(self, frame: bytes) -> None:
+        """Queue a frame for the child's stdin, or write it at once when that is safe.
+
+        It is written directly (no task switch) when nothing is queued, the writer task is idle
+        and no other call is in flight; otherwise the writer task sends everything queued in one
+        ``writev`` — which is what batches the frames of many concurrent callers. A frame the
+        pipe takes only in part is finished by the writer task. No ``await`` happens here, so a
+        cancelled caller can never leave half a frame on the wire.
+        """
+        if not frame:
+            return
+        if not self._outbox and not self._writing and len(self._waiters) <= 1:
+            written = self._stdin.try_write(frame)
+            if written == len(frame):
+                return
+            frame = frame[written:]
+        if not self._outbox:
+            self._outbox_lot.unpark()  # else the writer task is already awake or writing
+        self._outbox.append(frame)
+        self._outbox_bytes += len(frame)
+
+    async def _run_writer(self) -> None:
+        try:
+            while True:
+                if not self._outbox:
+                    if self._closing or self._gone is not None:
+                        break
+                    await self._outbox_lot.park()
+                    continue
+                parts, self._outbox = self._outbox, []
+                self._writing = True
+                try:
+                    await self._stdin.write_all(parts)
+                finally:
+                    self._writing = False
+                self._outbox_bytes -= sum(map(len, parts))
+                if self._outbox_bytes <= _OUTBOX_LOW:
+                    self._drained_lot.unpark_all()
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
+            self._outbox.clear()
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._stdin.aclose()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _run_reader(self) -> None:
+        stdout = PipeReader(_stream(self._process.stdout))
+        conn = self._conn
+        try:
+            while True:
+                data = await stdout.read(min(max(_READ_SIZE, conn.bytes_wanted), PIPE_SIZE))
+                conn.receive_data(data)
+                while (event := conn.next_event()) is not None:
+                    self._deliver(event)
+                self._send(conn.data_to_send())
+                if not data:
+                    break
+        finally:
+            self._stdout_done.set()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._process.wait()
+        await self._host_gone()
+
+    def _deliver(self, event: object) -> None:
+        kind = type(event)
+        if kind is Response:
+            assert isinstance(event, Response)
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.value = event.result
+                waiter.event.set()
+        elif kind is ErrorResponse:
+            assert isinstance(event, ErrorResponse)
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.error = event.error
+                waiter.event.set()
+        elif kind is Request:
+            assert isinstance(event, Request)
+            self._serve_request(event)
+        elif kind is Notification:
+            assert isinstance(event, Notification)
+            self._serve_notification(event)
+        elif kind is CancelRequested:
+            assert isinstance(event, CancelRequested)
+            scope = self._serving.get(event.request_id)
+            if scope is not None:
+                scope.cancel()
+        elif kind is Progress:
+            assert isinstance(event, Progress)
+            waiter = self._waiters.get(event.request_id)
+            if waiter is not None and waiter.on_progress is not None:
+                try:
+                    waiter.on_progress(event.value)
+                except Exception:
+                    log.exception("on_progress callback of call %s failed", event.request_id)
+        elif kind is ProtocolViolation:
+            assert isinstance(event, ProtocolViolation)
+            self._report_violation(event)
+
+    def _report_violation(self, event: ProtocolViolation) -> None:
+        error = ProtocolError(f"host {self.pid}: {event.reason}", event.data)
+        if event.request_id is not None:
+            waiter = self._waiters.pop(event.request_id, None)
+            if waiter is not None:
+                waiter.error = error
+                waiter.event.set()
+        excerpt = repr(event.data[:120])[2:-1] if event.data else ""
+        log.warning("%s%s", error, f": {excerpt}" if excerpt else "")
+
+    # -- serving the host's requests ----------------------------------------------------------
+
+    def _serve_request(self, request: Request) -> None:
+        handler = self.methods.get(request.method)
+        if handler is None:
+            error = MethodNotFound(
+                f"Method not found: {request.method}", data={"method": request.method}
+            )
+            self._send(self._conn.send_error(request.request_id, error))
+            return
+        if inspect.iscoroutinefunction(handler):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._serve_async, request, handler)
+            return
+        try:
+            result = handler(request.params)
+        except Exception as exc:
+            self._send(self._conn.send_error(request.request_id, _as_rpc_error(exc)))
+            return
+        if inspect.isawaitable(result):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._serve_async, request, _awaiting(result))
+        else:
+            self._send(self._conn.send_result(request.request_id, result))
+
+    async def _serve_async(
+        self, request: Request, handler: Callable[[Any], Awaitable[Any]]
+    ) -> None:
+        request_id = request.request_id
+        with trio.CancelScope() as scope:
+            self._serving[request_id] = scope
+            try:
+                result = await handler(request.params)
+            except Exception as exc:
+                frame = self._conn.send_error(request_id, _as_rpc_error(exc))
+            else:
+                frame = self._conn.send_result(request_id, result)
+            finally:
+                del self._serving[request_id]
+        if scope.cancelled_caught:
+            frame = self._conn.send_error(request_id, RequestCancelled())
+        self._send(frame)
+
+    def _serve_notification(self, notification: Notification) -> None:
+        handler = self.methods.get(notification.method)
+        if handler is None:
+            log.debug("no handler for notification %r", notification.method)
+            return
+        if inspect.iscoroutinefunction(handler):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._notify_async, notification, handler)
+            return
+        try:
+            result = handler(notification.params)
+        except Exception:
+            log.exception("handler of notification %r failed", notification.method)
+            return
+        if inspect.isawaitable(result):
+            assert self._nursery is not None
+            self._nursery.start_soon(self._notify_async, notification, _awaiting(result))
+
+    async def _notify_async(
+        self, notification: Notification, handler: Callable[[Any], Awaitable[Any]]
+    ) -> None:
+        try:
+            await handler(notification.params)
+        except Exception:
+            log.exception("handler of notification %r failed", notification.method)
+
+    # -- the child's life ---------------------------------------------------------------------
+
+    async def _drain_stderr(self) -> None:
+        stderr = PipeReader(_stream(self._process.stderr))
+        try:
+            while True:
+                data = await stderr.read()
+                self._host_log.receive_data(data)
+                if not data:
+                    break
+        finally:
+            self._stderr_done.set()
+
+    async def _watch_exit(self) -> None:
+        await self._process.wait()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._stdout_done.wait()
+        await self._host_gone()
+
+    async def _host_gone(self) -> None:
+        """The child has exited (or closed its stdout): fail every pending call, once."""
+        if self._gone is not None:
+            return
+        with trio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
+            await self._stderr_done.wait()
+        code = self._process.returncode
+        if self._closing:
+            what = f"the bridge was closed (host exited with {_describe_status(code)})"
+        else:
+            what = f"the host (pid {self.pid}) exited with {_describe_status(code)}"
+        self._gone = HostExited(what, returncode=code, stderr_tail=self.stderr_tail)
+        self._conn.forget_pending()
+        waiters = list(self._waiters.values())
+        self._waiters.clear()
+        for waiter in waiters:
+            waiter.error = self._closed_error()
+            waiter.event.set()
+        self._outbox_lot.unpark_all()
+        self._room_lot.unpark_all()
+        self._drained_lot.unpark_all()
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()  # Python handlers still serving this host
+
+    def _closed_error(self) -> BridgeClosed:
+        gone = self._gone
+        if gone is not None:
+            return HostExited(
+                gone.args[0].split("\n", 1)[0],
+                returncode=gone.returncode,
+                stderr_tail=gone.stderr_tail,
+            )
+        return BridgeClosed("the bridge is closed")
+
+    def _trace(self, direction: str, body: bytes) -> None:
+        """Log one message to ``rpcbridge.trace``: direction, id, method, size, time, excerpt."""
+        if not trace_log.isEnabledFor(logging.DEBUG):
+            return
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            message = None
+        kind = ""
+        if isinstance(message, dict):
+            if "id" in message:
+                kind += f" id={message['id']}"
+            if "method" in message:
+                kind += f" {message['method']}"
+            elif "error" in message:
+                kind += " error"
+            elif "result" in message:
+                kind += " result"
+        elif isinstance(message, list):
+            kind = f" batch of {len(message)}"
+        arrow = "->" if direction == "send" else "<-"
+        excerpt = body[:_TRACE_EXCERPT].decode("utf-8", "replace")
+        more = f"... (+{len(body) - _TRACE_EXCERPT} B)" if len(body) > _TRACE_EXCERPT else ""
+        elapsed = (trio.current_time() - self._started) * 1000
+        trace_log.debug(
+            "%s pid %s%s %d B +%.1f ms %s%s",
+            arrow,
+            self.pid,
+            kind,
+            len(body),
+            elapsed,
+            excerpt,
+            more,
+        )
+
+    async def handshake(self, timeout: float) -> None:
+        with trio.move_on_after(timeout):
+            try:
+                hello = await self.call("rpc.hello")
+            except HostExited as exc:
+                if exc.returncode == _EXIT_NODE_TOO_OLD:
+                    raise HostSetupError("\n".join(exc.stderr_tail)) from exc
+                raise
+            if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
+                got = hello.get("protocol") if isinstance(hello, dict) else hello
+                raise ProtocolError(
+                    f"the host speaks protocol {got!r}, this rpcbridge speaks "
+                    f"{PROTOCOL_VERSION}: reinstall rpcbridge so both match"
+                )
+            self.hello = hello
+            return
+        raise ProtocolError(f"the host did not answer rpc.hello within {timeout} s")
+
+    async def close(self, timeout: float) -> None:
+        """Close stdin, wait for the exit, then terminate and kill. Call it shielded."""
+        self._closing = True
+        self._outbox_lot.unpark_all()
+        process = self._process
+        with trio.move_on_after(timeout):
+            await process.wait()
+        if process.returncode is None:
+            _signal(process, signal.SIGTERM)
+            with trio.move_on_after(_TERMINATE_WAIT):
+                await process.wait()
+        if process.returncode is None:
+            _signal(process, signal.SIGKILL)
+            await process.wait()
+        with trio.move_on_after(_EXIT_REPORT_WAIT):
+            await self._stdout_done.wait()
+        await self._host_gone()
+
+
+S = TypeVar("S")
+
+
+def _stream(stream: S | None) -> S:
+    assert stream is not None, "the child was started with pipes"
+    return stream
+
+
+def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:
+    """Wrap an awaitable a sync handler returned, so it runs like an async handler."""
+
+    async def wait(_params: Any) -> Any:
+        return await awaitable
+
+    return wait
+
+
+def _as_rpc_error(exc: Exception) -> RpcError:
+    if isinstance(exc, RpcError):
+        return exc
+    return InternalError(
+        f"{type(exc).__name__}: {exc}",
+        data={"name": type(exc).__name__, "message": str(exc), "stack": _format_stack(exc)},
+    )
+
+
+def _format_stack(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _describe_status(code: int | None) -> str:
+    if code is None:
+        return "an unknown status (it closed its stdout)"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _signal(process: trio.Process, signum: signal.Signals) -> None:
+    """Signal the child's whole process group (it leads one), else just the child."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signum)
+        elif signum == signal.SIGTERM:
+            process.terminate()
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def spawn(
+    argv: Sequence[str], *, cwd: str | os.PathLike[str] | None, env: Mapping[str, str] | None
+) -> trio.Process:
+    """Start the child with three pipes, leading its own process group on POSIX (so that
+    Ctrl-C in a terminal reaches Python, which decides how the child ends, and so that the
+    whole group can be signalled)."""
+    try:
+        return await trio.lowlevel.open_process(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=os.name == "posix",
+        )
+    except OSError as exc:
+        raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
