@@ -29,7 +29,7 @@ from ._host import host_command
 from ._methods import Handler, Methods
 from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
 
-__all__ = ["Bridge", "RestartPolicy", "open_bridge"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "Bridge", "RestartPolicy", "open_bridge"]
 
 log = logging.getLogger("rpcbridge")
 H = TypeVar("H", bound=Handler)

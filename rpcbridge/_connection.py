@@ -22,6 +22,7 @@ Rules it enforces:
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeAlias
@@ -144,6 +145,7 @@ class RpcConnection:
         """``trace``, if given, is called with ``("send", body)`` or ``("recv", body)`` for
         every message body that leaves or arrives."""
         self._trace = trace
+        self._max_body_size = max_body_size
         self._reader = FrameReader(max_body_size)
         self._events: deque[Event] = deque()
         self._next_id = 1
@@ -211,7 +213,7 @@ class RpcConnection:
         try:
             return self._answer(request_id, {"jsonrpc": "2.0", "id": request_id, "result": result})
         except (TypeError, ValueError) as exc:
-            error = RpcError(f"the result is not JSON: {exc}", -32603)
+            error = RpcError(f"the result cannot be sent: {exc}", -32603)
             return self.send_error(request_id, error)
 
     def send_error(self, request_id: RequestId, error: RpcError) -> bytes:
@@ -245,8 +247,15 @@ class RpcConnection:
             return b""
         return self._frame(batch.answers)
 
-    def _frame(self, message: Any) -> bytes:
+    def _frame(self, message: Any, *, small: bool = False) -> bytes:
+        """Encode and frame a message; refuse one over the size limit unless it is ``small``
+        by construction (an error answer of our own)."""
         body = _json.dumps(message)
+        if not small and len(body) > self._max_body_size:
+            raise ValueError(
+                f"a message of {len(body)} bytes is over the {self._max_body_size}-byte "
+                "max_body_size the peer accepts"
+            )
         if self._trace is not None:
             self._trace("send", body)
         return encode_frame(body)
@@ -307,11 +316,7 @@ class RpcConnection:
                     )
                 )
             elif isinstance(item, Oversized):
-                events.append(
-                    ProtocolViolation(
-                        f"skipped a frame of {item.length} bytes, over the {item.limit}-byte limit"
-                    )
-                )
+                self._receive_oversized(item)
         return events.popleft()
 
     def _receive_parsed(self, message: Any, body: bytes) -> None:
@@ -373,6 +378,28 @@ class RpcConnection:
         else:
             self._events.append(Notification(method, params))
 
+    def _receive_oversized(self, item: Oversized) -> None:
+        """A frame over the limit was skipped: fail the call it answers, or refuse the request
+        it carries, when its head shows which (peers write ``id`` before the big members)."""
+        reason = f"skipped a message of {item.length} bytes, over the {item.limit}-byte limit"
+        found = _HEAD_ID.search(item.head)
+        request_id: Any = None
+        if found is not None:
+            try:
+                request_id = _json.loads(found[1])
+            except ValueError:
+                request_id = None
+        if _HEAD_METHOD.search(item.head) is not None:
+            if type(request_id) is int or type(request_id) is str:
+                error = InvalidRequest(reason, data={"length": item.length, "limit": item.limit})
+                answer = {"jsonrpc": "2.0", "id": request_id, "error": error.to_error_object()}
+                self._outgoing.append(self._frame(answer, small=True))
+            self._events.append(ProtocolViolation(reason, item.head))
+        elif type(request_id) is int and self._pending.pop(request_id, None) is not None:
+            self._events.append(ProtocolViolation(reason, item.head, request_id))
+        else:
+            self._events.append(ProtocolViolation(reason, item.head))
+
     def _reject(self, request_id: RequestId | None, batch: _Batch | None) -> None:
         """Answer an invalid request at once with -32600 (``id: null`` if its id is unusable)."""
         if request_id is not None and request_id in self._owed:
@@ -382,7 +409,7 @@ class RpcConnection:
         if batch is not None:
             batch.answers.append(message)
         else:
-            self._outgoing.append(self._frame(message))
+            self._outgoing.append(self._frame(message, small=True))
 
     def _receive_answer(self, message: dict[str, Any], body: bytes) -> None:
         request_id = message.get("id")
@@ -416,6 +443,8 @@ class RpcConnection:
 
 
 _ABSENT: Any = object()
+_HEAD_ID = re.compile(rb'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
+_HEAD_METHOD = re.compile(rb'"method"\s*:')
 
 
 def _check_params(params: object) -> None:

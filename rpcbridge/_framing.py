@@ -50,6 +50,7 @@ _TOKEN_CHARS = frozenset(
     b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+_OVERSIZED_HEAD = 256
 _SMALL_BODY = 4096  # bodies up to this size take the one-step path
 _MAX_LENGTH_DIGITS = 18  # int() refuses very long digit strings; 10**18 bytes is absurd anyway
 
@@ -76,11 +77,14 @@ class Garbage:
 class Oversized:
     """A header announced a body of ``length`` bytes, more than ``limit``.
 
-    The body is discarded as it arrives; the reader then goes on with the next frame.
+    The body is discarded as it arrives; the reader then goes on with the next frame. ``head``
+    holds its first bytes (up to 256), enough to find the message's ``id`` and answer or fail
+    the right call.
     """
 
     length: int
     limit: int
+    head: bytes = b""
 
 
 def encode_frame(body: bytes) -> bytes:
@@ -109,12 +113,15 @@ class FrameReader:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
         self.max_body_size = max_body_size
+        self._fast_limit = min(_SMALL_BODY, max_body_size)  # bodies the one-step path takes
         self._buf = bytearray()
         self._searched = 0  # bytes at the front already searched for the header terminator
         self._body_length = -1  # >= 0 while waiting for a body of that length
         self._discard = 0  # bytes of an oversized body still to drop
         self._eof = False
         self._unusable: tuple[bytes, str] | None = None  # header of a body to skip, and why
+        self._oversized = -1  # length of an oversized body whose head is being collected
+        self._head = bytearray()
 
     @property
     def buffered(self) -> int:
@@ -140,7 +147,7 @@ class FrameReader:
     def next_event(self) -> bytes | Garbage | Oversized | None:
         """Return the next body, a report of skipped bytes, or ``None`` if more data is needed."""
         buf = self._buf
-        if self._body_length < 0 and not self._discard:
+        if self._body_length < 0 and not self._discard and self._oversized < 0:
             # The common case in one go: `Content-Length: N` and a whole small body at the front.
             end = buf.find(_TERMINATOR, self._searched)
             if 0 <= end <= MAX_HEADER_SIZE and buf.startswith(_FAST_PREFIX):
@@ -148,11 +155,15 @@ class FrameReader:
                 if value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS:
                     start = end + 4
                     stop = start + int(value)
-                    if stop - start <= _SMALL_BODY and len(buf) >= stop:
+                    if stop - start <= self._fast_limit and len(buf) >= stop:
                         body = bytes(buf[start:stop])
                         del buf[:stop]
                         self._searched = 0
                         return body
+        if self._oversized >= 0:
+            report = self._maybe_report_oversized()
+            if report is not None or self._oversized >= 0:
+                return report if report is not None else self._maybe_truncated()
         if self._discard:
             dropped = min(self._discard, len(buf))
             del buf[:dropped]
@@ -194,6 +205,10 @@ class FrameReader:
         self._discard = 0
         self._searched = 0
         self._unusable = None
+        if self._oversized >= 0:
+            data = bytes(self._head) + data
+            self._oversized = -1
+            self._head.clear()
         return Garbage(data, "the stream ended inside a frame")
 
     # -- headers ------------------------------------------------------------------------------
@@ -232,9 +247,24 @@ class FrameReader:
         del self._buf[:header_size]
         if length > self.max_body_size:
             self._discard = length
-            return Oversized(length, self.max_body_size)
+            self._oversized = length
+            return self._maybe_report_oversized()
         self._body_length = length
         return self._maybe_extract_body()
+
+    def _maybe_report_oversized(self) -> Oversized | None:
+        """Collect the head of an oversized body, then report it (the rest is discarded)."""
+        want = min(_OVERSIZED_HEAD, self._oversized) - len(self._head)
+        taken = self._buf[:want]
+        del self._buf[: len(taken)]
+        self._head += taken
+        self._discard -= len(taken)
+        if len(taken) < want:
+            return None
+        report = Oversized(self._oversized, self.max_body_size, bytes(self._head))
+        self._oversized = -1
+        self._head.clear()
+        return report
 
     def _skip_to_next_header(self) -> Garbage:
         """No header block ends within 8 KiB: drop bytes up to the next ``content-length:``,

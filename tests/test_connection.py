@@ -326,3 +326,39 @@ def test_forget_pending_returns_every_outstanding_id() -> None:
     conn.send_request("b")
     assert conn.forget_pending() == [1, 2]
     assert conn.pending == {}
+
+
+def test_a_request_over_the_size_limit_is_refused_before_anything_is_registered() -> None:
+    conn = RpcConnection(max_body_size=100)
+    with pytest.raises(ValueError, match="max_body_size"):
+        conn.send_request("m", ["x" * 200])
+    assert conn.pending == {}
+    assert conn.send_request("m", ["small"])[0] == 1
+
+
+def test_an_oversized_answer_fails_the_call_it_answers() -> None:
+    conn = RpcConnection(max_body_size=100)
+    conn.send_request("big")
+    [event] = feed(conn, {"jsonrpc": "2.0", "id": 1, "result": "x" * 500})
+    assert isinstance(event, ProtocolViolation)
+    assert event.request_id == 1
+    assert "over the 100-byte limit" in event.reason
+    assert conn.pending == {}
+
+
+def test_an_oversized_inbound_request_is_answered_32600_with_its_id() -> None:
+    conn = RpcConnection(max_body_size=100)
+    [event] = feed(conn, {"jsonrpc": "2.0", "id": "r1", "method": "py.m", "params": ["x" * 500]})
+    assert isinstance(event, ProtocolViolation)
+    [answer] = decode(conn.data_to_send())
+    assert answer["id"] == "r1"
+    assert answer["error"]["code"] == -32600
+    assert answer["error"]["data"]["limit"] == 100
+
+
+def test_a_result_over_the_size_limit_is_answered_with_an_error() -> None:
+    conn = RpcConnection(max_body_size=200)
+    feed(conn, {"jsonrpc": "2.0", "id": 1, "method": "m"})
+    [answer] = decode(conn.send_result(1, "x" * 500))
+    assert answer["error"]["code"] == -32603
+    assert "max_body_size" in answer["error"]["message"]

@@ -179,14 +179,17 @@ def test_long_run_of_garbage_is_dropped_with_bounded_buffering() -> None:
     assert bodies(drain(reader)) == [BODY]
 
 
-def test_oversized_body_is_reported_and_discarded_without_buffering() -> None:
+def test_oversized_body_is_reported_with_its_head_and_discarded_without_buffering() -> None:
     reader = FrameReader(max_body_size=100)
-    reader.receive_data(b"Content-Length: 1000\r\n\r\n")
-    assert drain(reader) == [Oversized(1000, 100)]
-    for _ in range(10):
-        reader.receive_data(b"a" * 100)
-        assert drain(reader) == []
+    body = b'{"jsonrpc":"2.0","id":7,"result":"' + b"a" * 2000 + b'"}'
+    reader.receive_data(b"Content-Length: %d\r\n\r\n" % len(body))
+    assert drain(reader) == []  # waiting for the head of the body
+    reports: list[Item] = []
+    for i in range(0, len(body), 100):
+        reader.receive_data(body[i : i + 100])
+        reports += drain(reader)
         assert reader.buffered == 0
+    assert reports == [Oversized(len(body), 100, body[:256])]
     reader.receive_data(encode_frame(b"{}"))
     assert drain(reader) == [b"{}"]
 
@@ -298,3 +301,16 @@ def test_every_malformed_header_is_reported_and_the_next_frame_survives(
     assert reports, "a malformed header must be reported"
     assert all(report.reason for report in reports)
     assert b"".join(r.data for r in reports) == bad
+
+
+@settings(max_examples=100, deadline=None)
+@given(bodies_strategy, st.integers(min_value=0, max_value=60), st.lists(st.integers(0), max_size=6))
+def test_no_body_over_the_limit_is_ever_delivered(
+    messages: list[bytes], limit: int, cuts: list[int]
+) -> None:
+    stream = b"".join(encode_frame(m) for m in messages)
+    items = read_all(stream, chunks=cuts, max_body_size=limit)
+    assert bodies(items) == [m for m in messages if len(m) <= limit]
+    assert [i.length for i in items if isinstance(i, Oversized)] == [
+        len(m) for m in messages if len(m) > limit
+    ]
