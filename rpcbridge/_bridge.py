@@ -157,6 +157,12 @@ class Bridge:
             session = await self._replace(session)
         await session.notify(method, params)
 
+    async def wait(self) -> int | None:
+        """Wait until the current host process exits on its own (or is killed) and return its
+        exit status; it is not asked to exit. A restart policy does not restart it here: the
+        next call does."""
+        return await self._current().wait()
+
     def register(self, name: str) -> Callable[[H], H]:
         """Decorator: handle requests and notifications ``name`` from the host in Python
         (same as ``bridge.methods.register``)."""
@@ -192,6 +198,8 @@ class Bridge:
         async with self._restart_lock:
             if self._session is not dead:  # another caller has already replaced it
                 return self._current()
+            last_exit, last_tail = dead.exit_description, dead.stderr_tail
+            last_code = dead.returncode
             while True:
                 if self._closing:
                     raise BridgeClosed("the bridge is closed")
@@ -203,10 +211,9 @@ class Bridge:
                 if len(self._restart_times) >= policy.max_restarts:
                     self._given_up = HostExited(
                         f"the host died {len(self._restart_times) + 1} times within "
-                        f"{policy.window:g} s; not restarting it again. Last exit: "
-                        f"{dead.exit_description}",
-                        returncode=dead.returncode,
-                        stderr_tail=dead.stderr_tail,
+                        f"{policy.window:g} s; not restarting it again. Last exit: {last_exit}",
+                        returncode=last_code,
+                        stderr_tail=last_tail,
                     )
                     log.error("%s", self._given_up)
                     raise self._given_up
@@ -215,8 +222,10 @@ class Bridge:
                 await trio.sleep(delay)
                 try:
                     session = await self._start_session()
-                except (HostExited, OSError) as exc:
-                    log.warning("restarting the host failed: %s", exc)
+                except HostExited as exc:
+                    log.warning("restarting the host failed: %s", exc.args[0].split("\n")[0])
+                    last_exit = f"exit status {exc.returncode} while starting"
+                    last_code, last_tail = exc.returncode, exc.stderr_tail
                     continue
                 log.warning(
                     "the host (pid %s) died with %s; restarted it as pid %s",

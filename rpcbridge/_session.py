@@ -125,6 +125,7 @@ class HostSession:
         self._host_log = HostLog(pid=process.pid)
         self._serving: dict[RequestId, trio.CancelScope] = {}
         self._stdout_done = trio.Event()
+        self._gone_event = trio.Event()
         self._stderr_done = trio.Event()
         self._nursery: trio.Nursery | None = None
         self.methods = methods
@@ -140,6 +141,12 @@ class HostSession:
     @property
     def returncode(self) -> int | None:
         """The child's exit status, or ``None`` while it runs (negative: killed by a signal)."""
+        return self._process.returncode
+
+    async def wait(self) -> int | None:
+        """Wait until the child has exited (and every pending call has failed); return its
+        exit status."""
+        await self._gone_event.wait()
         return self._process.returncode
 
     @property
@@ -353,6 +360,9 @@ class HostSession:
                     waiter.on_progress(event.value)
                 except Exception:
                     log.exception("on_progress callback of call %s failed", event.request_id)
+            else:  # nobody asked for it: maybe a server's own token that equals our id
+                params = {"token": event.request_id, "value": event.value}
+                self._serve_notification(Notification("$/progress", params))
         elif kind is ProtocolViolation:
             assert isinstance(event, ProtocolViolation)
             self._report_violation(event)
@@ -461,6 +471,8 @@ class HostSession:
             return
         with trio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
             await self._stderr_done.wait()
+        if self._process.returncode is not None:
+            await _end_process_group(self._process.pid)
         code = self._process.returncode
         if self._closing:
             what = f"the bridge was closed (host exited with {_describe_status(code)})"
@@ -476,6 +488,7 @@ class HostSession:
         self._outbox_lot.unpark_all()
         self._room_lot.unpark_all()
         self._drained_lot.unpark_all()
+        self._gone_event.set()
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()  # Python handlers still serving this host
 
@@ -600,6 +613,48 @@ def _describe_status(code: int | None) -> str:
         except ValueError:
             return f"signal {-code}"
     return f"exit code {code}"
+
+
+async def _end_process_group(pgid: int) -> None:
+    """After the host has exited, end what it left in its process group (say, esbuild's
+    service process): SIGTERM, a short wait, then SIGKILL. POSIX only."""
+    if os.name != "posix":
+        return
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        if not live_group_members(pgid):
+            return
+        try:
+            os.killpg(pgid, signum)
+        except (ProcessLookupError, PermissionError):
+            return
+        for _ in range(25):
+            await trio.sleep(0.02)
+            if not live_group_members(pgid):
+                return
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Processes of group ``pgid`` that are still running (zombies left for an init that does
+    not reap do not count). Reads /proc on Linux; elsewhere only says whether the group
+    exists."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            members.append(int(entry))
+    return members
 
 
 def _signal(process: trio.Process, signum: signal.Signals) -> None:

@@ -304,7 +304,9 @@ def test_every_malformed_header_is_reported_and_the_next_frame_survives(
 
 
 @settings(max_examples=100, deadline=None)
-@given(bodies_strategy, st.integers(min_value=0, max_value=60), st.lists(st.integers(0), max_size=6))
+@given(
+    bodies_strategy, st.integers(min_value=0, max_value=60), st.lists(st.integers(0), max_size=6)
+)
 def test_no_body_over_the_limit_is_ever_delivered(
     messages: list[bytes], limit: int, cuts: list[int]
 ) -> None:

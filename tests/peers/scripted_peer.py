@@ -4,6 +4,7 @@ It reads Content-Length frames on stdin and answers each request according to it
 
 * ``echo``                 -> its params
 * ``garbage_then_echo``    -> writes ``params["garbage"]`` raw to stdout, then the answer
+* ``raw_file_then_echo``   -> writes the bytes of the file ``params["path"]``, then the answer
 * ``trickle``              -> writes its answer one byte at a time
 * ``not_json_then_echo``   -> writes a frame whose body is not JSON, then the answer
 * ``no_result``            -> answers ``{"jsonrpc": "2.0", "id": ID}`` (neither result nor error)
@@ -76,6 +77,10 @@ def main() -> None:
             data = encode_frame(json.dumps(answer(message, params), ensure_ascii=False).encode())
             for i in range(len(data)):
                 write(data[i : i + 1])
+        elif method == "raw_file_then_echo":
+            with open(params["path"], "rb") as raw:
+                write(raw.read())
+            send(answer(message, params))
         elif method == "not_json_then_echo":
             write(encode_frame(b"{not json"))
             send(answer(message, params))
