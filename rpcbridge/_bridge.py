@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 import trio
@@ -58,6 +58,7 @@ class _HostSpec:
     cwd: str | os.PathLike[str] | None
     env: Mapping[str, str] | None
     handshake: bool
+    isolated: bool
     startup_timeout: float
     session_options: dict[str, Any]
 
@@ -179,8 +180,10 @@ class Bridge:
         """Spawn a host, run its tasks in the bridge's nursery, and shake hands."""
         assert self._nursery is not None
         spec = self._spec
-        process = await spawn(spec.argv, cwd=spec.cwd, env=spec.env)
-        session = HostSession(process, methods=self.methods, **spec.session_options)
+        process, channel = await spawn(
+            spec.argv, cwd=spec.cwd, env=spec.env, isolated=spec.isolated
+        )
+        session = HostSession(process, channel, methods=self.methods, **spec.session_options)
         await self._nursery.start(session.serve)
         if spec.handshake:
             try:
@@ -256,6 +259,7 @@ async def open_bridge(
     call_timeout: float | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     restart: RestartPolicy | None = None,
+    channel: Literal["stdio", "socket"] = "stdio",
     trace: bool | None = None,
     startup_timeout: float = 30.0,
     shutdown_timeout: float = 5.0,
@@ -273,7 +277,10 @@ async def open_bridge(
     both directions. ``call_timeout`` is the default timeout of every ``call`` (seconds;
     ``None``: no timeout). ``max_in_flight`` bounds the calls waiting for an answer (more
     callers wait for a slot). ``restart`` (a ``RestartPolicy``) replaces a host that dies on
-    the next call. ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs every
+    the next call. ``channel="socket"`` (bundled host only) isolates the data: frames travel
+    over a socketpair and the host's stdout joins its stderr as logs, so nothing a handler, a
+    child process or native code writes to fd 1 can corrupt them; ``"stdio"`` (the default)
+    uses the host's stdin and stdout. ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs every
     message in both directions to the ``rpcbridge.trace`` logger at DEBUG.
 
     Raises ``HostSetupError`` if ``node`` is missing or older than 20, or the host or its npm
@@ -290,7 +297,11 @@ async def open_bridge(
     else:
         if handlers:
             raise TypeError("handlers= loads modules into the bundled host; not with command=")
+        if channel != "stdio":
+            raise TypeError("channel= isolates the bundled host's data; not with command=")
         argv = [os.fspath(part) for part in command]
+    if channel not in ("stdio", "socket"):
+        raise ValueError(f"channel must be 'stdio' or 'socket', not {channel!r}")
     if trace is None:
         trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
     spec = _HostSpec(
@@ -298,6 +309,7 @@ async def open_bridge(
         cwd=cwd,
         env=env,
         handshake=command is None,
+        isolated=channel == "socket",
         startup_timeout=startup_timeout,
         session_options={
             "max_body_size": max_body_size,

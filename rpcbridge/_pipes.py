@@ -16,17 +16,24 @@ a round trip. So, where there is a file descriptor:
   needs 16 wake-ups instead of 256.
 
 Elsewhere (Windows), the same methods fall back to the stream API.
+
+A ``Channel`` groups where frames go, where they come from, and where the child's logs come
+from: the child's stdin/stdout/stderr (``stdio_channel``), or — the isolated channel — one end
+of a socketpair for the frames while the child's stdout and stderr both feed the log pipe, so
+that nothing written to fd 1 can reach the data (``socket_channel``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 
+import attrs
 import trio
 
-__all__ = ["PipeReader", "PipeWriter"]
+__all__ = ["Channel", "PipeReader", "PipeWriter", "socket_channel", "stdio_channel"]
 
 PIPE_SIZE = 1 << 20
 _READS_BETWEEN_CHECKPOINTS = 16
@@ -45,11 +52,13 @@ def _fd_of(stream: object) -> int | None:
 
 
 class PipeWriter:
-    """Writes to the child's stdin. Only one task may be inside ``write_all`` at a time."""
+    """Writes to the child's stdin (or the socket of an isolated channel). Only one task may be
+    inside ``write_all`` at a time."""
 
-    def __init__(self, stream: trio.abc.SendStream) -> None:
+    def __init__(self, stream: trio.abc.SendStream | None, *, sock: socket.socket | None = None):
         self._stream = stream
-        self._fd = _fd_of(stream)
+        self._sock = sock
+        self._fd = sock.fileno() if sock is not None else _fd_of(stream)
 
     def try_write(self, data: bytes) -> int:
         """Write what fits now, without waiting; return the number of bytes written.
@@ -71,6 +80,7 @@ class PipeWriter:
         """
         fd = self._fd
         if fd is None:
+            assert self._stream is not None
             await self._stream.send_all(b"".join(parts))
             return
         views: list[memoryview] | None = None
@@ -91,22 +101,30 @@ class PipeWriter:
             views[0] = views[0][written:]
 
     async def aclose(self) -> None:
-        """Close the pipe: the child sees end of input."""
-        await self._stream.aclose()
+        """Close the pipe (for a socket: its sending side): the child sees end of input."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
+            await trio.lowlevel.checkpoint()
+        elif self._stream is not None:
+            await self._stream.aclose()
 
 
 class PipeReader:
-    """Reads from one of the child's output pipes."""
+    """Reads from one of the child's output pipes (or the socket of an isolated channel)."""
 
-    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+    def __init__(
+        self, stream: trio.abc.ReceiveStream | None, *, sock: socket.socket | None = None
+    ) -> None:
         self._stream = stream
-        self._fd = _fd_of(stream)
+        self._fd = sock.fileno() if sock is not None else _fd_of(stream)
         self._reads_in_a_row = 0
 
     async def read(self, max_bytes: int = 1 << 16) -> bytes:
         """Return the next bytes (at most ``max_bytes``), or ``b""`` at end of output."""
         fd = self._fd
         if fd is None:
+            assert self._stream is not None
             try:
                 return bytes(await self._stream.receive_some(max_bytes))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -123,3 +141,37 @@ class PipeReader:
                 await trio.lowlevel.wait_readable(fd)
             except OSError:
                 return b""
+
+
+@attrs.define
+class Channel:
+    """Where frames go (``writer``), where they come from (``reader``), and where the child's
+    log lines come from (``log``)."""
+
+    writer: PipeWriter
+    reader: PipeReader
+    log: PipeReader
+    sock: socket.socket | None = None
+
+    def close(self) -> None:
+        """Release the socket of an isolated channel (nothing to do for stdio)."""
+        if self.sock is not None:
+            trio.lowlevel.notify_closing(self.sock)
+            self.sock.close()
+
+
+def stdio_channel(process: trio.Process) -> Channel:
+    """Frames on the child's stdin/stdout, logs on its stderr."""
+    stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+    assert stdin is not None and stdout is not None and stderr is not None
+    return Channel(PipeWriter(stdin), PipeReader(stdout), PipeReader(stderr))
+
+
+def socket_channel(process: trio.Process, sock: socket.socket) -> Channel:
+    """Frames on ``sock``; the child's stdout and stderr share one pipe, read as logs."""
+    stdout = process.stdout
+    assert stdout is not None
+    sock.setblocking(False)
+    return Channel(
+        PipeWriter(None, sock=sock), PipeReader(None, sock=sock), PipeReader(stdout), sock
+    )

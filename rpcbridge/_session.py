@@ -23,6 +23,7 @@ import inspect
 import logging
 import os
 import signal
+import socket
 import subprocess
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -58,7 +59,7 @@ from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import PROTOCOL_VERSION
 from ._host_log import HostLog
 from ._methods import Handler, Methods
-from ._pipes import PIPE_SIZE, PipeReader, PipeWriter
+from ._pipes import PIPE_SIZE, Channel, socket_channel, stdio_channel
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "HostSession", "spawn"]
 
@@ -98,6 +99,7 @@ class HostSession:
     def __init__(
         self,
         process: trio.Process,
+        channel: Channel,
         *,
         methods: Methods,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
@@ -116,7 +118,8 @@ class HostSession:
         self._outbox_bytes = 0
         self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
         self._waiters: dict[int, _Waiter] = {}
-        self._stdin = PipeWriter(_stream(process.stdin))
+        self._channel = channel
+        self._stdin = channel.writer
         self._outbox: list[bytes] = []
         self._writing = False  # the writer task is inside write_all
         self._outbox_lot = trio.lowlevel.ParkingLot()
@@ -259,6 +262,7 @@ class HostSession:
                 _signal(self._process, signal.SIGKILL)
                 with trio.CancelScope(shield=True):
                     await self._process.wait()
+            self._channel.close()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -310,7 +314,7 @@ class HostSession:
     # -- reading ------------------------------------------------------------------------------
 
     async def _run_reader(self) -> None:
-        stdout = PipeReader(_stream(self._process.stdout))
+        stdout = self._channel.reader
         conn = self._conn
         try:
             while True:
@@ -449,7 +453,7 @@ class HostSession:
     # -- the child's life ---------------------------------------------------------------------
 
     async def _drain_stderr(self) -> None:
-        stderr = PipeReader(_stream(self._process.stderr))
+        stderr = self._channel.log
         try:
             while True:
                 data = await stderr.read()
@@ -574,14 +578,6 @@ class HostSession:
         await self._host_gone()
 
 
-S = TypeVar("S")
-
-
-def _stream(stream: S | None) -> S:
-    assert stream is not None, "the child was started with pipes"
-    return stream
-
-
 def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:
     """Wrap an awaitable a sync handler returned, so it runs like an async handler."""
 
@@ -671,20 +667,47 @@ def _signal(process: trio.Process, signum: signal.Signals) -> None:
 
 
 async def spawn(
-    argv: Sequence[str], *, cwd: str | os.PathLike[str] | None, env: Mapping[str, str] | None
-) -> trio.Process:
-    """Start the child with three pipes, leading its own process group on POSIX (so that
-    Ctrl-C in a terminal reaches Python, which decides how the child ends, and so that the
-    whole group can be signalled)."""
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None,
+    isolated: bool = False,
+) -> tuple[trio.Process, Channel]:
+    """Start the child and return it with its channel, leading its own process group on POSIX
+    (so that Ctrl-C in a terminal reaches Python, which decides how the child ends, and so that
+    the whole group can be signalled).
+
+    ``isolated``: the frames travel over a socketpair whose child end is passed as an extra
+    descriptor (``--channel-fd N`` is appended to ``argv``); the child's stdin is /dev/null and
+    its stdout and stderr share the log pipe.
+    """
+    parent_end: socket.socket | None = None
+    child_end: socket.socket | None = None
+    options: dict[str, Any] = {"stdin": subprocess.PIPE, "stderr": subprocess.PIPE}
+    if isolated:
+        parent_end, child_end = socket.socketpair()
+        argv = [*argv, "--channel-fd", str(child_end.fileno())]
+        options = {
+            "stdin": subprocess.DEVNULL,
+            "stderr": subprocess.STDOUT,
+            "pass_fds": (child_end.fileno(),),
+        }
     try:
-        return await trio.lowlevel.open_process(
+        process = await trio.lowlevel.open_process(
             list(argv),
-            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
             cwd=cwd,
             env=env,
             start_new_session=os.name == "posix",
+            **options,
         )
     except OSError as exc:
+        if parent_end is not None:
+            parent_end.close()
         raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
+    finally:
+        if child_end is not None:
+            child_end.close()
+    if parent_end is not None:
+        return process, socket_channel(process, parent_end)
+    return process, stdio_channel(process)

@@ -1,6 +1,7 @@
 // Handler module for the fault suite (tests/faults/): each method misbehaves in one way.
 import fs from "node:fs";
 import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 
 if (process.env.FAULT_GARBAGE_AT_START) {
   // Bytes on fd 1 before the first frame: no JavaScript-level guard can stop this one.
@@ -44,6 +45,13 @@ export const methods = {
   async writeFd1({ text, later }) {
     if (later) setTimeout(() => fs.writeSync(1, text), 0);
     else fs.writeSync(1, text);
+    return true;
+  },
+  async spawnInherit({ text }) {
+    // A child process that shares the host's fd 1: it writes straight past every guard.
+    spawnSync(process.execPath, ["-e", `process.stdout.write(${JSON.stringify(text)})`], {
+      stdio: "inherit",
+    });
     return true;
   },
   async truncateAndExit() {
