@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .sourcemaps import original_line_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +102,32 @@ def test_bridge_failure_exits_2_with_the_reason() -> None:
     result = rpcbridge_cli("compile", APP / "types.ts", env=env)
     assert result.returncode == 2
     assert "Node.js was not found" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_progress_bar_on_a_terminal() -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rpcbridge", "compile", str(APP)],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+        cwd=ROOT,
+    )
+    os.close(terminal)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout, _ = process.communicate(timeout=120)
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"compiling" in shown and b"\x1b[" in shown  # drawn with escape codes
+    assert b"8 files: 8 compiled" in stdout  # the results still go to stdout, plainly
