@@ -180,20 +180,7 @@ class HostSession:
         timeout: float | None = None,
         on_progress: Callable[[Any], object] | None = None,
     ) -> Any:
-        """Call ``method`` on the host and return its result.
-
-        ``params`` is a dict, a list, or ``None`` (the ``params`` member is then omitted).
-        ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
-        ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
-        before the call returns.
-
-        Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
-        expires, ``HostExited`` if the host dies (or has died), ``BridgeClosed`` after the
-        bridge was closed, and ``TypeError`` or ``ValueError`` (before anything is sent) for
-        params that are not JSON. When the call is abandoned — its task cancelled, or the
-        timeout — ``$/cancelRequest`` is sent once and a late answer is dropped. When
-        ``max_in_flight`` calls are already waiting, the call first waits for a free slot.
-        """
+        """Call ``method`` on this host; ``Bridge.call`` documents the arguments and errors."""
         limit = self._call_timeout if timeout is None else timeout
         if limit is None:
             return await self._call(method, params, on_progress)
