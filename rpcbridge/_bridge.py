@@ -139,7 +139,11 @@ class Bridge:
         waits for a free slot.
         """
         session = self._current()
-        if session.gone and self._restart is not None:
+        if self._restart is None:
+            if timeout is None and session.call_timeout is None:  # the hot path: no layers
+                return await session.call_without_timeout(method, params, on_progress)
+            return await session.call(method, params, timeout=timeout, on_progress=on_progress)
+        if session.gone:
             session = await self._replace(session)
         try:
             return await session.call(method, params, timeout=timeout, on_progress=on_progress)

@@ -33,14 +33,30 @@ def dumps(value: Any) -> bytes:
         encoded = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError as exc:
         raise TypeError(f"not JSON-serialisable: {exc}") from None
-    if b"null" in encoded:
-        path = _find_non_finite(value, "$")
-        if path is not None:
-            raise ValueError(f"NaN and infinities are not JSON (at {path})")
+    # Only an encoding with "null" in it can hide a NaN. For a large one, walking the value
+    # (usually a few big strings) is cheaper than scanning megabytes for the word.
+    if len(encoded) >= _LARGE:
+        found = _find_non_finite(value, "$", [len(encoded) >> 8])
+        if found is _BUDGET_SPENT:
+            found = _find_non_finite(value, "$") if encoded.find(b"null") >= 0 else None
+    else:
+        found = _find_non_finite(value, "$") if encoded.find(b"null") >= 0 else None
+    if found is not None:
+        raise ValueError(f"NaN and infinities are not JSON (at {found})")
     return encoded
 
 
-def _find_non_finite(value: Any, path: str) -> str | None:
+_LARGE = 64 * 1024
+_BUDGET_SPENT = "<budget spent>"
+
+
+def _find_non_finite(value: Any, path: str, budget: list[int] | None = None) -> str | None:
+    """The path of the first NaN or infinity in ``value``, or ``None``. With a ``budget``
+    (nodes left to visit, in a one-element list) returns ``_BUDGET_SPENT`` when it runs out."""
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return _BUDGET_SPENT
     if isinstance(value, float):
         return None if math.isfinite(value) else path
     if isinstance(value, dict):
@@ -50,7 +66,7 @@ def _find_non_finite(value: Any, path: str) -> str | None:
     else:
         return None
     for key, item in items:
-        found = _find_non_finite(item, f"{path}[{key!r}]")
+        found = _find_non_finite(item, f"{path}[{key!r}]", budget)
         if found is not None:
             return found
     return None

@@ -60,7 +60,7 @@ class PipeWriter:
         self._sock = sock
         self._fd = sock.fileno() if sock is not None else _fd_of(stream)
 
-    def try_write(self, data: bytes) -> int:
+    def try_write(self, data: bytes | memoryview) -> int:
         """Write what fits now, without waiting; return the number of bytes written.
 
         Returns 0 when the pipe is full, when there is no descriptor to write to directly,
@@ -73,7 +73,7 @@ class PipeWriter:
         except OSError:
             return 0
 
-    async def write_all(self, parts: list[bytes]) -> None:
+    async def write_all(self, parts: list[bytes | memoryview]) -> None:
         """Write every buffer in order, waiting while the pipe is full.
 
         Raises ``trio.BrokenResourceError`` if the child has closed its stdin.

@@ -112,15 +112,16 @@ class HostSession:
         self._conn = RpcConnection(
             max_body_size=max_body_size, trace=self._trace if trace else None
         )
-        self._call_timeout = call_timeout
+        self.call_timeout = call_timeout
         self._max_in_flight = max_in_flight
         self._room_lot = trio.lowlevel.ParkingLot()  # callers waiting for an in-flight slot
+        self._waiting_for_room = 0
         self._outbox_bytes = 0
         self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
         self._waiters: dict[int, _Waiter] = {}
         self._channel = channel
         self._stdin = channel.writer
-        self._outbox: list[bytes] = []
+        self._outbox: list[bytes | memoryview] = []
         self._writing = False  # the writer task is inside write_all
         self._outbox_lot = trio.lowlevel.ParkingLot()
         self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
@@ -181,16 +182,17 @@ class HostSession:
         on_progress: Callable[[Any], object] | None = None,
     ) -> Any:
         """Call ``method`` on this host; ``Bridge.call`` documents the arguments and errors."""
-        limit = self._call_timeout if timeout is None else timeout
+        limit = self.call_timeout if timeout is None else timeout
         if limit is None:
-            return await self._call(method, params, on_progress)
+            return await self.call_without_timeout(method, params, on_progress)
         with trio.move_on_after(limit):
-            return await self._call(method, params, on_progress)
+            return await self.call_without_timeout(method, params, on_progress)
         raise CallTimeout(method, limit)
 
-    async def _call(
+    async def call_without_timeout(
         self, method: str, params: Params, on_progress: Callable[[Any], object] | None
     ) -> Any:
+        """``call`` without a timeout (the hot path: no cancel scope, no extra layer)."""
         if len(self._waiters) >= self._max_in_flight or self._outbox_bytes > _OUTBOX_HIGH:
             await self._wait_for_room()
         if self._closing or self._gone is not None:
@@ -206,7 +208,7 @@ class HostSession:
                 self._send(self._conn.send_cancel(request_id))
             raise
         finally:
-            if self._room_lot:
+            if self._waiting_for_room:
                 self._room_lot.unpark()
         if waiter.error is not None:
             raise waiter.error
@@ -217,7 +219,11 @@ class HostSession:
         reading its stdin (more than ``_OUTBOX_HIGH`` bytes queued for it)."""
         while self._gone is None and not self._closing:
             if len(self._waiters) >= self._max_in_flight:
-                await self._room_lot.park()
+                self._waiting_for_room += 1
+                try:
+                    await self._room_lot.park()
+                finally:
+                    self._waiting_for_room -= 1
             elif self._outbox_bytes > _OUTBOX_HIGH:
                 await self._drained_lot.park()
             else:
@@ -253,7 +259,7 @@ class HostSession:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _send(self, frame: bytes) -> None:
+    def _send(self, frame: bytes | memoryview) -> None:
         """Queue a frame for the child's stdin, or write it at once when that is safe.
 
         It is written directly (no task switch) when nothing is queued, the writer task is idle
@@ -268,7 +274,7 @@ class HostSession:
             written = self._stdin.try_write(frame)
             if written == len(frame):
                 return
-            frame = frame[written:]
+            frame = memoryview(frame)[written:]  # the rest, not a copy of it
         if not self._outbox:
             self._outbox_lot.unpark()  # else the writer task is already awake or writing
         self._outbox.append(frame)
@@ -319,32 +325,25 @@ class HostSession:
         await self._host_gone()
 
     def _deliver(self, event: object) -> None:
-        kind = type(event)
-        if kind is Response:
-            assert isinstance(event, Response)
+        if isinstance(event, Response):  # by far the most common: first, and short
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
                 waiter.value = event.result
                 waiter.event.set()
-        elif kind is ErrorResponse:
-            assert isinstance(event, ErrorResponse)
+        elif isinstance(event, ErrorResponse):
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
                 waiter.error = event.error
                 waiter.event.set()
-        elif kind is Request:
-            assert isinstance(event, Request)
+        elif isinstance(event, Request):
             self._serve_request(event)
-        elif kind is Notification:
-            assert isinstance(event, Notification)
+        elif isinstance(event, Notification):
             self._serve_notification(event)
-        elif kind is CancelRequested:
-            assert isinstance(event, CancelRequested)
+        elif isinstance(event, CancelRequested):
             scope = self._serving.get(event.request_id)
             if scope is not None:
                 scope.cancel()
-        elif kind is Progress:
-            assert isinstance(event, Progress)
+        elif isinstance(event, Progress):
             waiter = self._waiters.get(event.request_id)
             if waiter is not None and waiter.on_progress is not None:
                 try:
@@ -354,8 +353,7 @@ class HostSession:
             else:  # nobody asked for it: maybe a server's own token that equals our id
                 params = {"token": event.request_id, "value": event.value}
                 self._serve_notification(Notification("$/progress", params))
-        elif kind is ProtocolViolation:
-            assert isinstance(event, ProtocolViolation)
+        elif isinstance(event, ProtocolViolation):
             self._report_violation(event)
 
     def _report_violation(self, event: ProtocolViolation) -> None:
