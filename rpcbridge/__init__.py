@@ -15,7 +15,7 @@ can corrupt the data. ::
 See ``docs/protocol.md`` for the wire, ``docs/handlers.md`` for writing host methods.
 """
 
-from ._bridge import Bridge, open_bridge
+from ._bridge import Bridge, RestartPolicy, open_bridge
 from ._diagnostics import Diagnostic, Note
 from ._errors import (
     BridgeClosed,
@@ -37,6 +37,7 @@ from ._errors import (
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Methods
+from ._sync import SyncBridge
 
 __version__ = "0.1.0"
 
@@ -60,8 +61,10 @@ __all__ = [
     "ParseError",
     "ProtocolError",
     "RequestCancelled",
+    "RestartPolicy",
     "RpcError",
     "ServerError",
+    "SyncBridge",
     "__version__",
     "open_bridge",
 ]

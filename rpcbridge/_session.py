@@ -377,8 +377,7 @@ class HostSession:
             self._send(self._conn.send_error(request.request_id, error))
             return
         if inspect.iscoroutinefunction(handler):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._serve_async, request, handler)
+            self._start_serving(request, handler)
             return
         try:
             result = handler(request.params)
@@ -386,18 +385,29 @@ class HostSession:
             self._send(self._conn.send_error(request.request_id, _as_rpc_error(exc)))
             return
         if inspect.isawaitable(result):
-            assert self._nursery is not None
-            self._nursery.start_soon(self._serve_async, request, _awaiting(result))
+            self._start_serving(request, _awaiting(result))
         else:
             self._send(self._conn.send_result(request.request_id, result))
 
+    def _start_serving(self, request: Request, handler: Callable[[Any], Awaitable[Any]]) -> None:
+        """Run an async handler as a task. Its cancel scope is registered now, before the task
+        starts, so a ``$/cancelRequest`` that arrives in the same read still finds it."""
+        assert self._nursery is not None
+        scope = trio.CancelScope()
+        self._serving[request.request_id] = scope
+        self._nursery.start_soon(self._serve_async, request, handler, scope)
+
     async def _serve_async(
-        self, request: Request, handler: Callable[[Any], Awaitable[Any]]
+        self,
+        request: Request,
+        handler: Callable[[Any], Awaitable[Any]],
+        scope: trio.CancelScope,
     ) -> None:
         request_id = request.request_id
-        with trio.CancelScope() as scope:
-            self._serving[request_id] = scope
+        with scope:
             try:
+                # Cancelled before it started? Then the handler never runs.
+                await trio.lowlevel.checkpoint_if_cancelled()
                 result = await handler(request.params)
             except Exception as exc:
                 frame = self._conn.send_error(request_id, _as_rpc_error(exc))

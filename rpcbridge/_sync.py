@@ -1,0 +1,553 @@
+"""A blocking facade over the trio bridge, for code that has no trio: threads, editor plugins,
+Jupyter notebooks, scripts. ::
+
+    with rpcbridge.SyncBridge(handlers=["my-methods.mjs"]) as bridge:
+        print(bridge.call("rpc.echo", {"text": "你好 🌏"}))
+
+``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread and hands
+each call to it: the calling thread appends the call to a queue and wakes the trio thread with
+``TrioToken.run_sync_soon`` (one wake-up for any number of calls queued meanwhile); the trio
+thread runs it as a task calling ``Bridge.call`` and puts the outcome (and any progress values
+before it) on the call's own ``queue.SimpleQueue``, on which the calling thread sleeps. The
+hand-off measured cheaper than ``trio.from_thread.run`` (about 24 µs against 35 µs for a no-op
+round trip), batches the wake-ups of concurrent callers, and lets a thread that stops waiting
+(Ctrl-C, the guard timeout) cancel its call on the host.
+
+Nothing here touches the calling thread's event loop, so a blocking call from a coroutine (an
+asyncio loop in Jupyter) works: it blocks that loop for the call's duration, like any blocking
+function.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import inspect
+import logging
+import math
+import os
+import queue
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import trio
+
+from ._bridge import DEFAULT_MAX_IN_FLIGHT, Bridge, open_bridge
+from ._connection import Params
+from ._errors import BridgeClosed, CallTimeout
+from ._framing import DEFAULT_MAX_BODY_SIZE
+from ._methods import Handler, Methods
+
+__all__ = ["SyncBridge"]
+
+H = TypeVar("H", bound=Handler)
+
+log = logging.getLogger("rpcbridge")
+
+_RESULT: Final = 0
+_ERROR: Final = 1
+_PROGRESS: Final = 2
+
+_STARTING: Final = "starting"
+_OPEN: Final = "open"
+_CLOSING: Final = "closing"
+_CLOSED: Final = "closed"
+
+_GUARD_GRACE = 1.0
+"""Seconds a calling thread waits beyond a call's timeout before it gives up by itself (only
+matters when the bridge's thread is blocked, e.g. by a slow plain-function handler)."""
+_JOIN_MARGIN = 10.0
+"""Seconds ``close()`` waits for the bridge's thread beyond ``shutdown_timeout``; the bridge's
+own shutdown is bounded by about ``shutdown_timeout`` + 3.5 s."""
+
+_MAIN_THREAD_ID = threading.main_thread().ident
+
+_live: weakref.WeakSet[SyncBridge] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    """Close every SyncBridge still open when the interpreter exits, so no host is left."""
+    for bridge in list(_live):
+        bridge.close()
+
+
+class _Call:
+    """One call or notification handed from a calling thread to the bridge's thread."""
+
+    __slots__ = (
+        "abandoned",
+        "answers",
+        "cancellable",
+        "method",
+        "notification",
+        "params",
+        "progress",
+        "scope",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        params: Params,
+        timeout: float | None,
+        *,
+        notification: bool = False,
+        progress: bool = False,
+    ) -> None:
+        self.method = method
+        self.progress = progress  # the caller wants $/progress values
+        self.params = params
+        self.timeout = timeout
+        self.notification = notification
+        self.answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+        self.scope: trio.CancelScope | None = None  # set by the task running it
+        # Only the main thread can be interrupted while it waits (signal handlers, Ctrl-C run
+        # there); elsewhere a call is only abandoned by the guard timeout, which comes after
+        # the call's own timeout has cancelled it already.
+        self.cancellable = threading.get_ident() == _MAIN_THREAD_ID
+        self.abandoned = False  # the calling thread stopped waiting: cancel it
+
+
+class SyncBridge:
+    """A bridge to one host process, usable from plain (non-trio) threads.
+
+    ``SyncBridge(**kwargs)`` takes ``open_bridge()``'s arguments (those not named here, such as
+    ``restart=`` or ``channel=``, are passed through unchanged), starts the host at once on a
+    background thread and returns when the host has answered the ``rpc.hello``
+    handshake; start-up errors (``HostSetupError``, ``HostExited``, ``ProtocolError``) are
+    raised here, in the calling thread. Use it as a context manager, or call ``close()``::
+
+        with rpcbridge.SyncBridge() as bridge:
+            bridge.call("rpc.echo", [1, 2])
+
+    ``call`` and ``notify`` may be used from any number of threads at once; each blocks its
+    own thread only. Errors reach the calling thread with their type: ``RpcError`` and its
+    subclasses, ``CallTimeout``, ``HostExited``, ``BridgeClosed``. A bridge still open when the
+    interpreter exits is closed then.
+
+    Python handlers (``methods=``, ``register``) run on the bridge's thread, exactly as with
+    the trio bridge: an ``async`` handler is a trio task, a plain function runs inline (keep it
+    quick: it holds up every call meanwhile). An exception in a handler becomes an error answer
+    to the host and never stops the bridge's thread. Handlers must not use the ``SyncBridge``
+    itself (that raises ``RuntimeError``: it would wait for its own thread); an ``async``
+    handler can use the trio ``Bridge`` in ``.bridge`` instead.
+
+    Cost: each call crosses threads twice (about 40 µs with no I/O on a 2-core Linux VM), so a
+    sequential ``rpc.echo`` takes about 85 µs against 35 µs for a trio call (2.5x), while a
+    small ``compile`` (0.9 ms) costs 1.1x. Many threads calling at once are served
+    concurrently, but each call still pays its thread switches: prefer the trio API for bulk
+    work. ``trio.from_thread.run`` measured no faster.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        *,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        handlers: Sequence[str | os.PathLike[str]] = (),
+        methods: Methods | None = None,
+        node: str | os.PathLike[str] | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        call_timeout: float | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        trace: bool | None = None,
+        startup_timeout: float = 30.0,
+        shutdown_timeout: float = 5.0,
+        **options: Any,
+    ) -> None:
+        self._methods = methods if methods is not None else Methods()
+        self._options: dict[str, Any] = {
+            **options,
+            "cwd": cwd,
+            "env": env,
+            "handlers": handlers,
+            "methods": _GuardedMethods(self._methods),
+            "node": node,
+            "max_body_size": max_body_size,
+            "call_timeout": call_timeout,
+            "max_in_flight": max_in_flight,
+            "trace": trace,
+            "startup_timeout": startup_timeout,
+            "shutdown_timeout": shutdown_timeout,
+        }
+        self._command = command
+        self._call_timeout = call_timeout
+        self._join_timeout = shutdown_timeout + _JOIN_MARGIN
+        self._lock = threading.Lock()  # guards _state and _inbox together
+        self._state = _STARTING
+        self._inbox: deque[_Call] = deque()  # calls waiting for the bridge's thread
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._bridge: Bridge | None = None
+        self._calls: trio.Nursery | None = None
+        self._stop: trio.Event | None = None
+        self._started = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._crash: BaseException | None = None
+        self._thread = threading.Thread(target=self._thread_main, name="rpcbridge", daemon=True)
+        self._thread.start()
+        self._thread_id = self._thread.ident
+        try:
+            self._started.wait()  # bounded: open_bridge() gives up after startup_timeout
+        except BaseException:
+            self.close()
+            raise
+        if self._startup_error is not None:
+            self._thread.join(self._join_timeout)
+            error, self._startup_error = self._startup_error, None
+            raise error
+        _live.add(self)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def __enter__(self) -> SyncBridge:
+        """Return the bridge (already started by the constructor)."""
+        if self._state != _OPEN:
+            raise self._closed_error()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the bridge (see ``close``)."""
+        self.close()
+
+    def call(
+        self,
+        method: str,
+        params: Params = None,
+        timeout: float | None = None,
+        on_progress: Callable[[Any], object] | None = None,
+    ) -> Any:
+        """Call ``method`` on the host, block until it answers, and return its result.
+
+        ``params`` is a dict, a list or ``None``. ``timeout`` (seconds) overrides the bridge's
+        ``call_timeout`` (``math.inf``: none); when it expires the call is cancelled on the host
+        (``$/cancelRequest``) and ``CallTimeout`` is raised. ``on_progress`` is called **in the
+        calling thread** with each ``$/progress`` value the handler reports, in order, before
+        the call returns (an exception it raises is logged and ignored).
+
+        Raises the ``RpcError`` subclass of an error answer, ``CallTimeout``, ``HostExited`` if
+        the host dies, ``BridgeClosed`` once the bridge is closed (also for a call still in
+        flight when ``close()`` ends the host), ``TypeError``/``ValueError`` for params that are
+        not JSON. If the waiting thread is interrupted (``KeyboardInterrupt``), the call is
+        cancelled on the host before the exception propagates.
+        """
+        call = _Call(method, params, timeout, progress=on_progress is not None)
+        self._submit(call)
+        limit = self._call_timeout if timeout is None else timeout
+        deadline = None if limit is None or math.isinf(limit) else limit + _GUARD_GRACE
+        return self._wait(call, on_progress, deadline, limit)
+
+    def notify(self, method: str, params: Params = None) -> None:
+        """Send a notification to the host (no answer). Returns once the message is queued
+        for the host, so a later ``call`` from the same thread reaches the host after it.
+        Raises ``BridgeClosed``/``HostExited`` like ``call``."""
+        self._wait(self._submit(_Call(method, params, None, notification=True)), None, None, None)
+
+    def close(self) -> None:
+        """Close the host and stop the bridge's thread; idempotent, also called by ``__exit__``.
+
+        New calls raise ``BridgeClosed`` at once. Calls still in flight in other threads get
+        their answer if the host finishes them within ``shutdown_timeout``, else an error
+        (``ServerError`` -32000 from the host, or ``HostExited`` "the bridge was closed"):
+        none is left waiting. Returns when the host has exited (bounded: the host is killed if
+        it must be). Called from a handler on the bridge's own thread, it only starts closing.
+        """
+        with self._lock:
+            if self._state in (_STARTING, _OPEN):
+                self._state = _CLOSING
+            token, stop = self._token, self._stop
+        _live.discard(self)
+        if token is not None and stop is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(stop.set)
+        if threading.get_ident() == self._thread_id:
+            return
+        self._thread.join(self._join_timeout)
+        if self._thread.is_alive():  # pragma: no cover - every wait in the thread is bounded
+            log.error("the SyncBridge thread did not stop within %s s", self._join_timeout)
+
+    def register(self, name: str) -> Callable[[H], H]:
+        """Decorator: handle requests and notifications ``name`` from the host in Python
+        (same as ``bridge.methods.register``; takes effect at once, from any thread)."""
+        return self._methods.register(name)
+
+    @property
+    def methods(self) -> Methods:
+        """The registry of Python methods the host may call (the ``methods=`` passed in)."""
+        return self._methods
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once ``close()`` was called (or the bridge's thread stopped)."""
+        return self._state in (_CLOSING, _CLOSED)
+
+    @property
+    def hello(self) -> dict[str, Any] | None:
+        """The bundled host's ``rpc.hello`` answer (``None`` with ``command=``)."""
+        return self._trio_bridge().hello
+
+    @property
+    def pid(self) -> int:
+        """The host's process id."""
+        return self._trio_bridge().pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The host's exit status, ``None`` while it runs (negative: killed by that signal)."""
+        return self._trio_bridge().returncode
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """The last lines the host wrote to stderr, oldest first."""
+        return list(self._trio_bridge().stderr_tail)
+
+    @property
+    def bridge(self) -> Bridge:
+        """The underlying trio ``Bridge``: only for code running on the bridge's own thread,
+        such as an ``async`` Python handler that wants to call the host."""
+        return self._trio_bridge()
+
+    # -- calling thread -----------------------------------------------------------------------
+
+    def _submit(self, call: _Call) -> _Call:
+        if threading.get_ident() == self._thread_id:
+            raise RuntimeError(
+                "SyncBridge used from its own thread (a Python handler or callback running on "
+                "the bridge): it would wait for itself. Make the handler async and await "
+                "sync_bridge.bridge.call(...) instead."
+            )
+        with self._lock:
+            if self._state != _OPEN:
+                raise self._closed_error()
+            self._inbox.append(call)
+            assert self._token is not None
+            self._token.run_sync_soon(self._start_queued, idempotent=True)
+        return call
+
+    def _wait(
+        self,
+        call: _Call,
+        on_progress: Callable[[Any], object] | None,
+        deadline: float | None,
+        limit: float | None,
+    ) -> Any:
+        get = call.answers.get
+        ends = None if deadline is None else time.monotonic() + deadline
+        while True:
+            try:
+                if ends is None:
+                    kind, value = get()
+                else:
+                    kind, value = get(timeout=max(0.0, ends - time.monotonic()))
+            except queue.Empty:
+                self._abandon(call)
+                assert limit is not None
+                raise CallTimeout(call.method, limit) from None
+            except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
+                self._abandon(call)
+                raise
+            if kind == _RESULT:
+                return value
+            if kind == _ERROR:
+                raise value
+            if on_progress is not None:
+                try:
+                    on_progress(value)
+                except Exception:
+                    log.exception("on_progress callback of %r failed", call.method)
+
+    def _abandon(self, call: _Call) -> None:
+        call.abandoned = True
+        token = self._token
+        if token is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(_cancel, call)
+
+    def _closed_error(self) -> BridgeClosed:
+        if self._crash is not None:
+            error = BridgeClosed(f"the bridge stopped after an unexpected error: {self._crash!r}")
+            error.__cause__ = self._crash
+            return error
+        if self._state == _STARTING:
+            return BridgeClosed("the bridge is still starting")
+        return BridgeClosed("the bridge is closed")
+
+    def _trio_bridge(self) -> Bridge:
+        if self._bridge is None:
+            raise self._closed_error()
+        return self._bridge
+
+    # -- the bridge's thread ------------------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        try:
+            trio.run(self._main)
+        except BaseException as exc:  # pragma: no cover - _main catches everything itself
+            log.exception("the SyncBridge thread failed")
+            self._crash = exc
+        finally:
+            self._started.set()
+
+    async def _main(self) -> None:
+        started = False
+        try:
+            # Calls run in the outer nursery, so that when the bridge closes, calls still in
+            # flight get their answer or HostExited before the nursery ends.
+            async with (
+                trio.open_nursery() as calls,
+                open_bridge(self._command, **self._options) as bridge,
+            ):
+                stop = trio.Event()
+                with self._lock:
+                    self._bridge, self._calls, self._stop = bridge, calls, stop
+                    self._token = trio.lowlevel.current_trio_token()
+                    if self._state == _STARTING:
+                        self._state = _OPEN
+                    else:  # close() during start-up
+                        stop.set()
+                started = True
+                self._started.set()
+                await stop.wait()
+                with self._lock:
+                    self._state = _CLOSING
+                self._start_queued()  # whatever was queued before _CLOSING still goes
+        except BaseException as exc:
+            error = _single(exc)
+            if not started:
+                self._startup_error = error
+            else:
+                self._crash = error
+                log.error("the SyncBridge thread stopped", exc_info=error)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            with self._lock:
+                self._state = _CLOSED
+                leftover = list(self._inbox)
+                self._inbox.clear()
+            for call in leftover:
+                call.answers.put((_ERROR, self._closed_error()))
+
+    def _start_queued(self) -> None:
+        """Runs on the bridge's thread (``run_sync_soon``): start a task per queued call."""
+        inbox = self._inbox
+        if not inbox:
+            return
+        calls = self._calls
+        assert calls is not None
+        while inbox:
+            calls.start_soon(self._run_call, inbox.popleft())
+
+    async def _run_call(self, call: _Call) -> None:
+        if call.abandoned:  # its thread stopped waiting before it was sent: send nothing
+            call.answers.put((_ERROR, BridgeClosed(f"{call.method!r} was cancelled")))
+            return
+        bridge = self._bridge
+        assert bridge is not None
+        work: Awaitable[Any]
+        if call.notification:
+            work = bridge.notify(call.method, call.params)
+        else:
+            put = call.answers.put
+            progress = (lambda value: put((_PROGRESS, value))) if call.progress else None
+            work = bridge.call(call.method, call.params, timeout=call.timeout, on_progress=progress)
+        try:
+            if call.cancellable:  # a cancel scope costs ~3 µs: only where it can be used
+                with trio.CancelScope() as call.scope:
+                    value = await work
+                if call.scope.cancelled_caught:
+                    call.answers.put((_ERROR, BridgeClosed(f"{call.method!r} was cancelled")))
+                    return
+            else:
+                value = await work
+        except Exception as exc:
+            call.answers.put((_ERROR, exc))
+        except BaseException:  # trio.Cancelled: the bridge's thread is stopping
+            stopped = BridgeClosed(f"{call.method!r} got no answer: the bridge stopped")
+            call.answers.put((_ERROR, stopped))
+            raise
+        else:
+            call.answers.put((_RESULT, value))
+
+
+def _cancel(call: _Call) -> None:
+    """Runs on the bridge's thread: cancel a call its thread stopped waiting for."""
+    if call.scope is not None:
+        call.scope.cancel()
+
+
+def _single(exc: BaseException) -> BaseException:
+    """The one exception inside nested single-member groups (what a nursery wraps)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class _GuardedMethods(Methods):
+    """The user's ``Methods`` as the bridge sees them: a handler that raises ``SystemExit`` or
+    ``KeyboardInterrupt`` answers the host with an error instead of stopping the bridge's
+    thread. Registrations go to (and lookups read) the user's registry, live."""
+
+    def __init__(self, inner: Methods) -> None:
+        super().__init__()
+        self._inner = inner
+        self._wrapped: dict[Handler, Handler] = {}
+
+    def add(self, name: str, handler: Handler) -> None:
+        """Register in the user's registry."""
+        self._inner.add(name, handler)
+
+    def get(self, name: str) -> Handler | None:
+        """The user's handler of ``name``, guarded."""
+        handler = self._inner.get(name)
+        if handler is None:
+            return None
+        guarded = self._wrapped.get(handler)
+        if guarded is None:
+            guarded = self._wrapped[handler] = _guard(name, handler)
+        return guarded
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._inner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+def _guard(name: str, handler: Handler) -> Handler:
+    def escaped(exc: BaseException) -> RuntimeError:
+        return RuntimeError(f"handler {name!r} raised {exc!r}")
+
+    if inspect.iscoroutinefunction(handler):
+        run_async: Callable[[Any], Awaitable[Any]] = handler
+
+        async def guarded_async(params: Any) -> Any:
+            try:
+                return await run_async(params)
+            except (SystemExit, KeyboardInterrupt) as exc:
+                raise escaped(exc) from exc
+
+        return guarded_async
+
+    def guarded(params: Any) -> Any:
+        try:
+            return handler(params)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            raise escaped(exc) from exc
+
+    return guarded
