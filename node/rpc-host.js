@@ -2,19 +2,23 @@
 'use strict';
 /*
  * rpcbridge host: ONE long-lived Node process serving JSON-RPC 2.0 to Python over
- * stdin/stdout with LSP framing (Content-Length), logs as JSON lines on stderr.
+ * stdin/stdout (or, with --channel-fd N, over the UNIX stream socket at fd N) with LSP
+ * framing (Content-Length), logs as JSON lines on stderr.
  * The wire protocol is docs/protocol.md; the handler-module contract is docs/handlers.md.
  *
- *   node rpc-host.js [--handlers PATH]... [--max-body-size BYTES] [--grace-ms MS]
+ *   node rpc-host.js [--handlers PATH]... [--max-body-size BYTES] [--grace-ms MS] [--channel-fd N]
  *
  * This file is wiring only, in this order:
- *   1. the stdout guard, before anything else can print: stdout is for frames only;
+ *   1. the stdout guard, before anything else can print: stdout is for frames only (and with
+ *      --channel-fd not even for those: then console output still becomes stderr records);
  *   2. the Node version check (exit 3) — this file, the guard, the logger and the check use
  *      only syntax that old Node versions parse, so an old Node gets a message, not a
  *      SyntaxError;
- *   3. the command line (exit 2 on a bad one);
+ *   3. the command line and the channel: stdio, or the socket of --channel-fd (exit 2 on a bad
+ *      one);
  *   4. the handler modules (exit 2 if one fails to load or a method name collides);
- *   5. serving, until stdin closes, SIGTERM, rpc.shutdown or the parent dies.
+ *   5. serving, until the input ends (stdin EOF, the socket's 'end'), SIGTERM, rpc.shutdown
+ *      or the parent dies.
  */
 
 var stdoutGuard = require('./lib/stdout-guard');
@@ -31,6 +35,7 @@ function exitWith(code, message) {
 function main() {
   var cli = require('./lib/cli-options');
   var loader = require('./lib/handler-loader');
+  var channels = require('./lib/channel');
   var serve = require('./lib/serve').serve;
   logging.captureProcessWarnings();
 
@@ -45,9 +50,16 @@ function main() {
     process.stderr.write(cli.USAGE + '\n'); // for a human at a terminal: plain text
     return;
   }
+  var channel;
+  try {
+    channel = channels.openChannel(options.channelFd, stdoutGuard, logging.log);
+  } catch (err) {
+    exitWith(2, err instanceof channels.ChannelError ? err.message : String(err && err.stack));
+    return;
+  }
   loader.loadHandlerModules(options.handlers).then(
     function (modules) {
-      serve({ options: options, modules: modules, output: stdoutGuard, log: logging.log });
+      serve({ options: options, modules: modules, channel: channel, log: logging.log });
     },
     function (err) {
       exitWith(2, err instanceof loader.HandlerLoadError ? err.message : String(err && err.stack));

@@ -2,19 +2,21 @@
 /*
  * How the host ends (docs/protocol.md §5).
  *
- *   stdin EOF, SIGTERM, rpc.shutdown (and SIGINT when stdin is a terminal)
+ *   end of input (stdin EOF, or the --channel-fd socket's 'end'), SIGTERM, rpc.shutdown (and
+ *   SIGINT when stdin is a terminal)
  *       → graceful: stop taking requests (new ones get -32000), let in-flight requests finish
  *         within --grace-ms (those still running are then answered -32000 and their signal
- *         aborted), dispose() every module, flush stdout and stderr, exit 0
+ *         aborted), dispose() every module, flush the output (stdout or the socket) and
+ *         stderr, exit 0
  *   parent process gone (ppid changed, checked every second) → exit 0 at once
- *   error on stdout (EPIPE: nobody reads any more)           → exit 0 at once, quietly
+ *   error on the output (EPIPE, ECONNRESET: nobody reads)    → exit 0 at once, quietly
  *   uncaught exception                                       → log it, exit 1
  *   unhandled promise rejection                              → log it, keep serving
  *   an init() of a handler module fails                      → log it, exit 2
  *
  * Goals: never lose a reply at exit — process.exit() is only called once every frame has been
  * handed to the OS (measured: write(8 MB) + process.exit delivered 64 KiB,
- * research/node-peers.md TL;DR 5) — and always end: on stdin EOF the host exits even if a
+ * research/node-peers.md TL;DR 5) — and always end: at the end of input the host exits even if a
  * handler module left timers, sockets or child processes alive, which would otherwise keep
  * Node running forever.
  *
@@ -27,7 +29,7 @@ const { inspect } = require('node:util');
 const { RpcError, ErrorCodes } = require('./rpc-error');
 const { flushStderr } = require('./log');
 
-/** Upper bound for the final flush of stdout, in case the reader stopped reading. */
+/** Upper bound for the final flush of the output, in case the reader stopped reading. */
 const FLUSH_TIMEOUT_MS = 60_000;
 
 const isShutdownCall = (call) => call.method === 'rpc.shutdown';
@@ -40,15 +42,17 @@ class Lifecycle {
    * @param {(log: object) => Promise<void>} options.dispose disposes the handler modules
    * @param {number} options.graceMs
    * @param {object} options.log
-   * @param {() => void} [options.stopInput] stop reading stdin (used when crashing)
+   * @param {string} [options.outputName] what the frames go to, for the log ("stdout")
+   * @param {() => void} [options.stopInput] stop reading the input (used when crashing)
    * @param {(code: number) => void} [options.exit] defaults to process.exit
    */
-  constructor({ dispatcher, writer, dispose, graceMs, log, stopInput = () => {}, exit = (code) => process.exit(code) }) {
+  constructor({ dispatcher, writer, dispose, graceMs, log, outputName = 'stdout', stopInput = () => {}, exit = (code) => process.exit(code) }) {
     this.dispatcher = dispatcher;
     this.writer = writer;
     this.dispose = dispose;
     this.graceMs = graceMs;
     this.log = log;
+    this.outputName = outputName;
     this.stopInput = stopInput;
     this._exit = exit;
 
@@ -61,11 +65,11 @@ class Lifecycle {
   install() {
     process.on('SIGTERM', () => this.shutdown('SIGTERM'));
     // Ctrl-C in a terminal reaches every process of the foreground group: the host's parent
-    // (Python) decides what happens then, and ends the host by closing stdin or SIGTERM. Only a
+    // (Python) decides what happens then, and ends the host by ending its input or SIGTERM. Only a
     // host run by hand, its stdin a terminal, takes SIGINT as a request to shut down.
     process.on('SIGINT', () => {
       if (process.stdin.isTTY) this.shutdown('SIGINT');
-      else this.log.debug('SIGINT ignored: the parent process ends the host (stdin EOF or SIGTERM)');
+      else this.log.debug('SIGINT ignored: the parent process ends the host (end of input or SIGTERM)');
     });
     process.on('uncaughtException', (err) => this.crash(err));
     process.on('unhandledRejection', (reason) => {
@@ -119,7 +123,7 @@ class Lifecycle {
     await withTimeout(this.dispatcher.whenDrained(), 1000);
     this.dispatcher.abortInflight(new RpcError(ErrorCodes.ServerError, 'Server error: the host shut down before the request started'));
     const flushed = await withTimeout(this.writer.flush(), FLUSH_TIMEOUT_MS);
-    if (!flushed) this.log.warn(`stdout was not read for ${FLUSH_TIMEOUT_MS} ms; exiting with replies unsent`);
+    if (!flushed) this.log.warn(`${this.outputName} was not read for ${FLUSH_TIMEOUT_MS} ms; exiting with replies unsent`);
     if (this._exiting) return;
     this._exiting = true;
     this.log.info('exiting (code 0)');
@@ -127,7 +131,7 @@ class Lifecycle {
     this._exit(0);
   }
 
-  /** stdout failed (EPIPE: the reader is gone): nothing can be delivered, leave quietly. */
+  /** The output failed (EPIPE, ECONNRESET: the reader is gone): nothing can be delivered, leave quietly. */
   outputFailed() {
     this.exitNow(0);
   }

@@ -1,19 +1,23 @@
 'use strict';
 /*
- * The host's I/O loop: stdin → FrameReader → Dispatcher → FrameWriter → stdout.
+ * The host's I/O loop: channel input → FrameReader → Dispatcher → FrameWriter → channel output.
+ * The channel (lib/channel.js) is stdin/stdout, or the socket of --channel-fd N.
  *
  * What it does: `serve()` builds the method table (built-ins + handler modules), wires the
- * framer, dispatcher, writer and lifecycle together, starts reading stdin, and runs the
+ * framer, dispatcher, writer and lifecycle together, starts reading the channel, and runs the
  * modules' init() — requests that arrive meanwhile wait in the dispatcher until it is done.
  *
  * Goals: every protocol rule lives in the modules it wires (framer.js, dispatcher.js,
  * lifecycle.js); this file only connects streams to them, so each of those stays testable
- * without a process. The only policy here is backpressure: when stdout's write() returns
- * false, stdin is paused until 'drain', so a Python side that stops reading stops being
- * served instead of growing our memory. (Batching replies is the dispatcher's: the handlers
- * started for one input chunk run corked. Corking for a whole event-loop turn, to also catch
- * async handlers that settle without I/O, was measured with the benchmark's Python client:
- * no gain at 64 calls in flight, ~3 % slower one call at a time; so it is not done.)
+ * without a process. The only policy here is backpressure: when the output's write() returns
+ * false, the input is paused until 'drain', so a Python side that stops reading stops being
+ * served instead of growing our memory. End of input (stdin EOF, or the socket's 'end' when
+ * Python half-closes it) is the graceful shutdown; an error on the output — on a socket, any
+ * error, since it destroys both directions — means Python is gone. (Batching replies is the
+ * dispatcher's: the handlers started for one input chunk run corked. Corking for a whole
+ * event-loop turn, to also catch async handlers that settle without I/O, was measured with the
+ * benchmark's Python client: no gain at 64 calls in flight, ~3 % slower one call at a time; so
+ * it is not done.)
  */
 
 const { FrameReader } = require('./framer');
@@ -28,30 +32,30 @@ const { buildMethodTable, initModules, disposeModules } = require('./handler-loa
 const GARBAGE_PREVIEW = 200;
 
 /**
- * Start serving on stdin/stdout.
+ * Start serving on the channel.
  * @param {object} options
  * @param {{maxBodySize: number, graceMs: number}} options.options parsed command line
  * @param {import('./handler-loader').HandlerModule[]} options.modules loaded and checked
- * @param {{writeStdout: Function, stdout: import('node:stream').Writable}} options.output
- *   the real stdout, from the stdout guard
- * @param {import('node:stream').Readable} [options.input] defaults to process.stdin
+ * @param {ReturnType<import('./channel').openChannel>} options.channel where frames come
+ *   from and go to
  * @param {object} options.log
  * @returns {{dispatcher: Dispatcher, writer: FrameWriter, lifecycle: Lifecycle}}
  */
-function serve({ options, modules, output, input = process.stdin, log }) {
+function serve({ options, modules, channel, log }) {
+  const { input, output, inputName } = channel;
   let lifecycle = null;
   let inputStopped = false;
 
   const writer = new FrameWriter({
-    write: output.writeStdout,
-    stream: output.stdout,
+    write: channel.write,
+    stream: output,
     onBlocked: () => input.pause(),
     onDrained: () => {
       if (!inputStopped) input.resume();
     },
     onError: () => lifecycle.outputFailed(),
   });
-  output.stdout.on('error', () => lifecycle.outputFailed());
+  output.on('error', () => lifecycle.outputFailed());
 
   const methodNames = [];
   const builtins = createBuiltins({
@@ -65,7 +69,7 @@ function serve({ options, modules, output, input = process.stdin, log }) {
   const framer = new FrameReader({
     maxBodySize: options.maxBodySize,
     onFrame: (body) => dispatcher.receiveFrame(body),
-    onGarbage: (garbage) => log.warn(describeGarbage(garbage)),
+    onGarbage: (garbage) => log.warn(describeGarbage(garbage, inputName)),
     onOversized: (info) => {
       log.warn(`discarding a frame body of ${info.length} bytes: over the limit of ${info.limit} bytes (--max-body-size)`);
       dispatcher.receiveOversized(info);
@@ -76,6 +80,7 @@ function serve({ options, modules, output, input = process.stdin, log }) {
     writer,
     graceMs: options.graceMs,
     log,
+    outputName: channel.outputName,
     dispose: (disposeLog) => disposeModules(modules, disposeLog),
     stopInput: () => {
       inputStopped = true;
@@ -90,14 +95,18 @@ function serve({ options, modules, output, input = process.stdin, log }) {
     if (ended) return;
     ended = true;
     framer.end();
-    dispatcher.closeOutgoing(new RpcError(ErrorCodes.ServerError, 'stdin was closed: Python can no longer answer'));
-    lifecycle.shutdown('stdin closed');
+    dispatcher.closeOutgoing(new RpcError(ErrorCodes.ServerError, `${inputName} was closed: Python can no longer answer`));
+    lifecycle.shutdown(`${inputName} closed`);
   };
   input.on('end', inputEnded);
-  input.on('error', (err) => {
-    log.warn(`reading stdin failed: ${err.message}`);
-    inputEnded();
-  });
+  // On a socket, input and output are one stream: a read error (ECONNRESET) destroys both
+  // directions, so the output's 'error' listener above (Python is gone) covers it.
+  if (input !== output) {
+    input.on('error', (err) => {
+      log.warn(`reading ${inputName} failed: ${err.message}`);
+      inputEnded();
+    });
+  }
 
   initModules(modules, dispatcher).then(
     () => dispatcher.setReady(),
@@ -106,10 +115,10 @@ function serve({ options, modules, output, input = process.stdin, log }) {
   return { dispatcher, writer, lifecycle };
 }
 
-function describeGarbage({ bytes, length, reason }) {
+function describeGarbage({ bytes, length, reason }, inputName) {
   const preview = JSON.stringify(bytes.subarray(0, GARBAGE_PREVIEW).toString('utf8'));
   const more = length > GARBAGE_PREVIEW ? ` (first ${GARBAGE_PREVIEW} shown)` : '';
-  return `skipped ${length} byte(s) of stdin that are not a frame: ${reason}: ${preview}${more}`;
+  return `skipped ${length} byte(s) of ${inputName} that are not a frame: ${reason}: ${preview}${more}`;
 }
 
 module.exports = { serve };

@@ -1,0 +1,195 @@
+'use strict';
+/*
+ * Test helper: run `node rpc-host.js --channel-fd 3` as a child and talk to it over the
+ * isolated channel, the way the Python side does with a socketpair and pass_fds.
+ *
+ * The child is spawned with stdio ['ignore', 'pipe', 'pipe', 'pipe']: fd 0 is /dev/null, and
+ * fd 3 is a 'pipe', which libuv makes with socketpair(AF_UNIX, SOCK_STREAM) on Unix — exactly
+ * what Python's socket.socketpair() gives; `child.stdio[3]` is our end, a net.Socket we can
+ * write to, read from and half-close (end()). (The host itself refuses an fd that is not a
+ * socket, so a test that gets answers also proves that.) fd 1 and fd 2 are separate pipes here,
+ * so a test can tell stray stdout bytes from stderr records; Python points both at one pipe.
+ *
+ * Like wire.js, independent of lib/: the channel must carry nothing but well-formed
+ * `Content-Length` frames, and any other byte is a problem (`channelProblems`).
+ */
+
+const { spawn } = require('node:child_process');
+const { HOST, frame } = require('./wire');
+
+const CHANNEL_FD = 3;
+
+class ChannelHost {
+  /**
+   * @param {string[]} [args] extra command-line arguments (after `--channel-fd N`)
+   * @param {object} [options] spawn options, and `fd`: the channel's fd in the child (default 3;
+   *   the fds between 3 and it are left closed)
+   */
+  constructor(args = [], { fd = CHANNEL_FD, ...options } = {}) {
+    const stdio = ['ignore', 'pipe', 'pipe'];
+    while (stdio.length < fd) stdio.push('ignore');
+    stdio.push('pipe');
+    this.child = spawn(process.execPath, [HOST, '--channel-fd', String(fd), ...args], { stdio, ...options });
+    this.channel = this.child.stdio[fd];
+    this.messages = [];
+    this.channelProblems = [];
+    this.channelBytes = 0;
+    this.stdoutText = '';
+    this.stderrText = '';
+    this._waiters = [];
+    this._buffer = Buffer.alloc(0);
+    this._nextId = 1_000_000;
+
+    this.channel.on('data', (chunk) => this._onChannel(chunk));
+    this.channel.on('error', () => {}); // the host may be gone already
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (text) => {
+      this.stdoutText += text;
+      this._wake();
+    });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (text) => {
+      this.stderrText += text;
+      this._wake();
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    // 'close' comes once every stdio stream, the channel included, has been read to its end.
+    this._closed = new Promise((resolve) => this.child.on('close', resolve));
+  }
+
+  _onChannel(chunk) {
+    this.channelBytes += chunk.length;
+    let buf = this._buffer.length === 0 ? chunk : Buffer.concat([this._buffer, chunk]);
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buf.length > 100 || !'Content-Length: '.startsWith(buf.toString('latin1').slice(0, 16))) {
+          this.channelProblems.push(buf.toString('latin1').slice(0, 200));
+          buf = Buffer.alloc(0);
+        }
+        break;
+      }
+      const match = /^Content-Length: (\d+)$/.exec(buf.toString('latin1', 0, end));
+      if (match === null) {
+        this.channelProblems.push(buf.toString('latin1').slice(0, 200));
+        buf = Buffer.alloc(0);
+        break;
+      }
+      const length = Number(match[1]);
+      if (buf.length < end + 4 + length) break;
+      const body = buf.toString('utf8', end + 4, end + 4 + length);
+      buf = buf.subarray(end + 4 + length);
+      try {
+        this.messages.push(JSON.parse(body));
+      } catch {
+        this.channelProblems.push(`unparseable body: ${body.slice(0, 200)}`);
+      }
+    }
+    this._buffer = buf;
+    this._wake();
+  }
+
+  _wake() {
+    const waiters = this._waiters;
+    this._waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Resolve with the first value `check()` returns that is not undefined; poll on every event. */
+  waitUntil(check, what = 'condition', timeoutMs = 10_000) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; stderr:\n${this.stderrText.slice(-2000)}`)),
+        timeoutMs,
+      );
+      const attempt = () => {
+        let value;
+        try {
+          value = check();
+        } catch (err) {
+          clearTimeout(timer);
+          reject(err);
+          return;
+        }
+        if (value !== undefined) {
+          clearTimeout(timer);
+          resolve(value);
+        } else {
+          this._waiters.push(attempt);
+        }
+      };
+      attempt();
+    });
+  }
+
+  /** The answer to `id`. */
+  answerFor(id, timeoutMs) {
+    return this.waitUntil(() => this.messages.find((m) => m.id === id && m.method === undefined), `an answer for id ${id}`, timeoutMs);
+  }
+
+  /** Wait for `count` messages in total. */
+  messageCount(count, timeoutMs) {
+    return this.waitUntil(() => (this.messages.length >= count ? this.messages : undefined), `${count} messages`, timeoutMs);
+  }
+
+  /** Send raw bytes on the channel. */
+  write(bytes) {
+    this.channel.write(bytes);
+  }
+
+  /** Send a request with a fresh integer id; resolve with its answer. */
+  call(method, params) {
+    const id = this._nextId++;
+    const message = { jsonrpc: '2.0', id, method };
+    if (params !== undefined) message.params = params;
+    this.write(frame(message));
+    return this.answerFor(id);
+  }
+
+  /** Parsed JSON records on stderr (non-JSON lines are returned as {raw}). */
+  get records() {
+    return this.stderrText
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return { raw: line };
+        }
+      });
+  }
+
+  /** Wait for a stderr record matching `predicate`. */
+  record(predicate, what = 'a stderr record') {
+    return this.waitUntil(() => this.records.find(predicate), what);
+  }
+
+  /** Half-close: no more requests (socket shutdown(SHUT_WR)); answers can still arrive. */
+  end() {
+    this.channel.end();
+  }
+
+  /** Wait for the exit (code and signal) and for the channel, stdout and stderr to be fully read. */
+  async finished(timeoutMs = 15_000) {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const result = await this.exited;
+    await this._closed;
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Make sure the child is gone (for test teardown). */
+  kill() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** Start a host on the channel; it is killed when the test ends. */
+function startChannelHost(t, args = [], options = {}) {
+  const host = new ChannelHost(args, options);
+  t.after(() => host.kill());
+  return host;
+}
+
+module.exports = { ChannelHost, startChannelHost, CHANNEL_FD, frame };
