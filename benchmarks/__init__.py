@@ -1,0 +1,1 @@
+"""rpcbridge's benchmark suite: ``python -m benchmarks [--quick]`` (see docs/performance.md)."""
