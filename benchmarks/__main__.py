@@ -25,7 +25,14 @@ from typing import Any
 from . import core_overhead
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
-from .report import METRICS, TARGETS, aggregate, render_table
+from .report import (
+    METRICS,
+    TARGETS,
+    aggregate,
+    compile_outputs_line,
+    render_table,
+    sync_latency_line,
+)
 
 _ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -116,7 +123,13 @@ def _notes(
             "otherwise add a random ~35 µs per round trip)"
         )
         + "; 64-conc = 64 trio tasks each looping on echo; 1 / 16 MiB = round trip of a string of that many UTF-8 "
-        "bytes (ASCII, CJK, emoji, quotes, backslashes), MiB/s one direction, echo checked.",
+        "bytes (ASCII, CJK, emoji, quotes, backslashes), MiB/s one direction, echo checked; "
+        "compile = esbuild transform of node/test-support/fixtures/compile/Dashboard.tsx "
+        "(326 lines; loader tsx, jsx automatic, target esnext, no source map), one at a time "
+        "and 64 in flight, unpinned, output checked. `rpcbridge-sync` runs its seq and 64-conc "
+        "workloads in plain threads (one thread looping; 64 threads looping), timed inside them. "
+        "`spawn-stdout` starts one node process per call (a baseline: judged by no target; "
+        "its 64-conc cells are one call per task).",
         f"Machine: {describe(info)}.",
     ]
     if reference and not reference.get("repetitions_ok"):
@@ -207,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
         (RESULTS_DIR / f"run-{stamp}-{record['mode']}.json").write_text(text)
     print(render_table(summary, names))
+    print()
+    sync_line = sync_latency_line(summary)
+    if sync_line:
+        print(sync_line)
+        print()
+    print(compile_outputs_line(runs))
     print()
     print(_notes(summary, info, reps, args.quick, args.cpus, args.seq_unpinned))
     if core is not None:

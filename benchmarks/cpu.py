@@ -95,10 +95,19 @@ def cpu_snapshot() -> CpuSnapshot | None:
     )
 
 
+def _own_threads() -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        return [0]
+
+
 @contextlib.contextmanager
 def pinned_together(index: int = 0) -> Iterator[int | None]:
-    """Pin this thread and the main thread of every live child to one CPU (the ``index``-th
-    allowed one, modulo their number), restoring the previous affinities afterwards.
+    """Pin every thread of this process (a blocking API's background thread too) and the
+    main thread of every live child to one CPU (the ``index``-th allowed one, modulo their
+    number), restoring the previous affinities afterwards. Threads and processes started
+    meanwhile inherit the pinning of their creator.
 
     Yields the CPU, or ``None`` where affinities cannot be set (then nothing is pinned).
     """
@@ -109,7 +118,7 @@ def pinned_together(index: int = 0) -> Iterator[int | None]:
     cpu = sorted(mine)[index % len(mine)]
     saved: dict[int, set[int]] = {0: mine}
     try:
-        for pid in _children():
+        for pid in [*_children(), *_own_threads()]:
             with contextlib.suppress(OSError):
                 saved[pid] = os.sched_getaffinity(pid)
                 os.sched_setaffinity(pid, {cpu})

@@ -13,7 +13,18 @@ import attrs
 
 from .contenders import REFERENCE
 
-__all__ = ["METRICS", "TARGETS", "Metric", "Target", "aggregate", "format_number", "render_table"]
+__all__ = [
+    "BASELINE",
+    "METRICS",
+    "TARGETS",
+    "Metric",
+    "Target",
+    "aggregate",
+    "compile_outputs_line",
+    "format_number",
+    "render_table",
+    "sync_latency_line",
+]
 
 
 @attrs.frozen
@@ -49,15 +60,50 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "mib16_mib_per_s", "16 MiB MiB/s", ("payload_16mib", "mib_per_s"), higher_is_better=True
     ),
+    Metric(
+        "compile_seq_calls_per_s",
+        "compile seq calls/s",
+        ("compile_seq", "calls_per_s"),
+        higher_is_better=True,
+    ),
+    Metric(
+        "compile_seq_p50_ms",
+        "compile seq p50 ms",
+        ("compile_seq", "p50_ms"),
+        higher_is_better=False,
+    ),
+    Metric(
+        "compile_c64_calls_per_s",
+        "compile 64-conc calls/s",
+        ("compile_c64", "calls_per_s"),
+        higher_is_better=True,
+    ),
 )
+
+
+BASELINE = "spawn-stdout"
+"""The per-call-process design rpcbridge replaces; a baseline, not judged by the targets."""
+
+SYNC, TRIO = "rpcbridge-sync", "rpcbridge"
+SYNC_MAX_LATENCY = 1.5
+"""Issue 5: a SyncBridge call may take at most 1.5x the trio bridge's sequential latency."""
 
 
 @attrs.frozen
 class Target:
     metric: str
     label: str
-    min_ratio: float  # in the 1.0 = as good as floor convention
+    min_ratio: float  # in the 1.0 = as good as the reference convention
     goal: str  # as stated by the project
+    reference: str = REFERENCE  # the ratio is to this contender
+    only: tuple[str, ...] | None = None  # judged for these contenders (None: all but baselines)
+
+    def applies_to(self, name: str) -> bool:
+        if name == self.reference:
+            return False
+        if self.only is not None:
+            return name in self.only
+        return name not in (REFERENCE, BASELINE)
 
 
 TARGETS: tuple[Target, ...] = (
@@ -65,6 +111,25 @@ TARGETS: tuple[Target, ...] = (
     Target("c64_calls_per_s", "64-conc", 0.80, "64 concurrent ≥ 0.8x floor calls/s"),
     Target("mib16_mib_per_s", "16 MiB", 0.80, "16 MiB ≥ 0.8x floor MiB/s"),
     Target("startup_ms", "startup", 1 / 1.2, "startup ≤ 1.2x floor time (ratio ≥ 0.83)"),
+    Target(
+        "compile_c64_calls_per_s", "compile 64", 0.90, "compile 64 in flight ≥ 0.9x floor calls/s"
+    ),
+    Target(
+        "compile_c64_calls_per_s",
+        "compile 64 ≥20x spawn",
+        20.0,
+        "rpcbridge compile 64 in flight ≥ 20x spawn-stdout calls/s",
+        reference=BASELINE,
+        only=(TRIO,),
+    ),
+    Target(
+        "compile_seq_calls_per_s",
+        "compile seq ≥20x spawn",
+        20.0,
+        "rpcbridge sequential compile ≥ 20x spawn-stdout calls/s",
+        reference=BASELINE,
+        only=(TRIO,),
+    ),
 )
 
 
@@ -91,28 +156,79 @@ def aggregate(runs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
             "metrics": cells,
         }
     reference = out.get(REFERENCE, {}).get("metrics", {})
-    for name, entry in out.items():
+    for entry in out.values():
         ratios: dict[str, float] = {}
         for metric in METRICS:
-            mine = entry["metrics"].get(metric.key)
-            ref = reference.get(metric.key)
-            if mine and ref and mine["median"] > 0 and ref["median"] > 0:
-                ratios[metric.key] = metric.ratio(mine["median"], ref["median"])
+            ratio = _ratio(metric, entry["metrics"].get(metric.key), reference.get(metric.key))
+            if ratio is not None:
+                ratios[metric.key] = ratio
         entry["ratios"] = ratios
-        if name != REFERENCE:
-            entry["targets"] = {
-                target.metric: {
-                    "ratio": ratios.get(target.metric),
-                    "min_ratio": target.min_ratio,
-                    "pass": (
-                        ratios[target.metric] >= target.min_ratio
-                        if target.metric in ratios
-                        else None
-                    ),
-                }
-                for target in TARGETS
+    by_key = {metric.key: metric for metric in METRICS}
+    for name, entry in out.items():
+        targets: dict[str, Any] = {}
+        for target in TARGETS:
+            if not target.applies_to(name):
+                continue
+            ref_entry = out.get(target.reference, {}).get("metrics", {})
+            ratio = _ratio(
+                by_key[target.metric],
+                entry["metrics"].get(target.metric),
+                ref_entry.get(target.metric),
+            )
+            targets[target.label] = {
+                "metric": target.metric,
+                "reference": target.reference,
+                "ratio": ratio,
+                "min_ratio": target.min_ratio,
+                "pass": None if ratio is None else ratio >= target.min_ratio,
             }
+        if targets:
+            entry["targets"] = targets
     return out
+
+
+def _ratio(metric: Metric, mine: dict[str, Any] | None, ref: dict[str, Any] | None) -> float | None:
+    if mine and ref and mine["median"] > 0 and ref["median"] > 0:
+        return metric.ratio(mine["median"], ref["median"])
+    return None
+
+
+def sync_latency_line(summary: dict[str, Any]) -> str | None:
+    """Issue 5: ``rpcbridge-sync``'s sequential p50 latency over ``rpcbridge``'s (echo and
+    compile), against the 1.5x target; ``None`` unless both ran."""
+    sync = summary.get(SYNC, {}).get("metrics", {})
+    trio_ = summary.get(TRIO, {}).get("metrics", {})
+    parts = []
+    for key, label in (("seq_p50_ms", "echo"), ("compile_seq_p50_ms", "compile")):
+        if key in sync and key in trio_ and trio_[key]["median"] > 0:
+            factor = sync[key]["median"] / trio_[key]["median"]
+            verdict = "pass" if factor <= SYNC_MAX_LATENCY else "FAIL"
+            parts.append(
+                f"{label} p50 {sync[key]['median']:.3f} ms vs {trio_[key]['median']:.3f} ms = "
+                f"**{factor:.2f}x** ({verdict})"
+            )
+    if not parts:
+        return None
+    return (
+        f"`{SYNC}` sequential latency vs `{TRIO}` (issue 5 target: ≤ {SYNC_MAX_LATENCY}x): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def compile_outputs_line(runs: list[dict[str, Any]]) -> str:
+    """Whether every contender's compile produced the same JavaScript (SHA-256)."""
+    hashes: dict[str, set[str]] = {}
+    for run in runs:
+        digest = run.get("compile_code_sha256")
+        if run.get("ok") and digest:
+            hashes.setdefault(run["contender"], set()).add(digest)
+    every = set().union(*hashes.values()) if hashes else set()
+    if len(every) == 1:
+        return f"Compile output identical for every contender (SHA-256 {next(iter(every))[:12]}…)."
+    return "Compile output DIFFERS between contenders: " + ", ".join(
+        f"{name}: {'/'.join(sorted(h)[:2])[:40]}" for name, h in hashes.items()
+    )
 
 
 def format_number(value: float) -> str:
@@ -130,11 +246,13 @@ def format_number(value: float) -> str:
 
 def _targets_cell(entry: dict[str, Any]) -> str:
     verdicts = []
-    for target in TARGETS:
-        verdict = entry.get("targets", {}).get(target.metric, {}).get("pass")
+    for label, target in entry.get("targets", {}).items():
+        verdict = target.get("pass")
         word = "n/a" if verdict is None else "pass" if verdict else "FAIL"
-        verdicts.append(f"{target.label} {word}")
-    return ", ".join(verdicts)
+        if target["reference"] != REFERENCE and target["ratio"] is not None:
+            word = f"{word} ({target['ratio']:.0f}x)"
+        verdicts.append(f"{label} {word}")
+    return ", ".join(verdicts) if verdicts else "baseline"
 
 
 def render_table(summary: dict[str, Any], names: list[str]) -> str:

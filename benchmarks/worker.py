@@ -24,12 +24,15 @@ from .contenders import CONTENDERS, Contender
 from .cpu import pinned_together
 from .workloads import (
     Budget,
+    CompileCheck,
+    compile_op,
     make_text,
     run_concurrent,
     run_payload,
     run_sequential,
     small_params,
     warm_up,
+    warm_up_compile,
 )
 
 __all__ = ["main", "run_contender"]
@@ -72,9 +75,34 @@ async def run_contender(
             results["seq"]["pinned_cpu"] = cpu
         results["c64"] = await run_concurrent(client, budget)
         for payload in budget.payloads:
-            # One unmeasured call of each size first: heap growth and the large-body paths.
-            await client.call({"i": -1, "text": texts[payload.size]})
+            # One unmeasured call of each size first: heap growth and the large-body paths
+            # (nothing to warm in a process started per call).
+            if not contender.per_call_process:
+                await client.call({"i": -1, "text": texts[payload.size]})
             results[payload.key] = await run_payload(client, payload, texts[payload.size])
+
+        # Compile workloads, unpinned for every contender: esbuild's Go service (a child of
+        # the host, or of each per-call process) does most of the work, on its own threads.
+        checker = CompileCheck()
+        await warm_up_compile(client, budget, checker)
+        op = compile_op(checker)
+        results["compile_seq"] = await run_sequential(
+            client,
+            budget,
+            op,
+            max_calls=budget.compile_seq_max,
+            min_calls=budget.compile_seq_min,
+            cap=budget.compile_seq_cap,
+        )
+        results["compile_c64"] = await run_concurrent(
+            client,
+            budget,
+            op,
+            max_calls=budget.compile_conc_max,
+            min_per_task=budget.compile_conc_min_per_task,
+            cap=budget.compile_conc_cap,
+        )
+        results["compile_code_sha256"] = checker.sha256
     return results
 
 

@@ -8,7 +8,10 @@ not a fixed number of calls, and the suite's duration stays predictable.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -18,18 +21,34 @@ from .contenders import Client, Contender
 from .cpu import CpuSnapshot, cpu_snapshot, last_cpus
 
 __all__ = [
+    "COMPILE_FIXTURE",
     "Budget",
+    "CompileCheck",
     "EchoMismatch",
+    "Op",
     "PayloadBudget",
+    "compile_op",
+    "echo_op",
     "make_text",
     "run_concurrent",
     "run_payload",
     "run_sequential",
     "small_params",
     "warm_up",
+    "warm_up_compile",
 ]
 
 MiB = 1 << 20
+
+COMPILE_FIXTURE = (
+    Path(__file__).resolve().parent.parent
+    / "node"
+    / "test-support"
+    / "fixtures"
+    / "compile"
+    / "Dashboard.tsx"
+)
+"""The compile workloads' source: a realistic 326-line TSX component."""
 
 # ASCII, CJK (3 UTF-8 bytes each), emoji (4 bytes; surrogate pairs in JS), quotes, backslashes.
 _UNIT = (
@@ -51,6 +70,62 @@ def make_text(size: int) -> str:
 
 def small_params(i: int) -> dict[str, Any]:
     return {"i": i, "text": "hello"}
+
+
+class CompileCheck:
+    """Every compile of the fixture must return the same code as the first one (its SHA-256
+    goes into the results, so the report can check every contender produced the same)."""
+
+    def __init__(self) -> None:
+        self.source = COMPILE_FIXTURE.read_text(encoding="utf-8")
+        self.params: dict[str, Any] = {"source": self.source, "filename": "Dashboard.tsx"}
+        self.code: str | None = None
+
+    def check(self, code: Any, params: dict[str, Any]) -> None:
+        if not isinstance(code, str) or "jsx-runtime" not in code:
+            raise EchoMismatch("compile returned no JSX-runtime JavaScript")
+        if self.code is None:
+            self.code = code
+        elif code != self.code:
+            raise EchoMismatch("compile returned different code for the same source")
+
+    @property
+    def sha256(self) -> str | None:
+        import hashlib
+
+        return None if self.code is None else hashlib.sha256(self.code.encode()).hexdigest()
+
+
+@attrs.frozen
+class Op:
+    """What the sequential / concurrent workloads call: echo or compile."""
+
+    method: str
+    params: Callable[[int], dict[str, Any]]
+    call: Callable[[Client, dict[str, Any]], Awaitable[Any]]
+    unwrap: Callable[[Any], Any]  # blocking result -> what ``check`` takes
+    check: Callable[[Any, dict[str, Any]], None]
+
+
+def echo_op() -> Op:
+    return Op(
+        method="rpc.echo",
+        params=small_params,
+        call=lambda client, params: client.call(params),
+        unwrap=lambda result: result,
+        check=_check,
+    )
+
+
+def compile_op(checker: CompileCheck) -> Op:
+    params = checker.params
+    return Op(
+        method="compile",
+        params=lambda i: params,
+        call=lambda client, params: client.compile(params),
+        unwrap=lambda result: result["code"],
+        check=checker.check,
+    )
 
 
 @attrs.frozen
@@ -84,6 +159,14 @@ class Budget:
     conc_min_per_task: int
     conc_cap: float
     payloads: tuple[PayloadBudget, ...]
+    compile_warmup_s: float  # unmeasured compiles: ~1/3 sequential, ~2/3 concurrent
+    compile_seq_max: int
+    compile_seq_min: int
+    compile_seq_cap: float
+    compile_conc_max: int
+    compile_conc_min_per_task: int
+    compile_conc_cap: float
+    warmup_burst: bool = True  # the concurrent part of the warm-ups
 
     @classmethod
     def for_mode(cls, quick: bool) -> Budget:
@@ -103,6 +186,13 @@ class Budget:
                     PayloadBudget(MiB, max_calls=8, min_calls=2, cap=0.3),
                     PayloadBudget(16 * MiB, max_calls=2, min_calls=1, cap=0.6),
                 ),
+                compile_warmup_s=0.3,
+                compile_seq_max=5_000,
+                compile_seq_min=20,
+                compile_seq_cap=0.3,
+                compile_conc_max=20_000,
+                compile_conc_min_per_task=1,
+                compile_conc_cap=0.3,
             )
         return cls(
             startup_samples=3,
@@ -119,6 +209,13 @@ class Budget:
                 PayloadBudget(MiB, max_calls=30, min_calls=4, cap=1.0),
                 PayloadBudget(16 * MiB, max_calls=5, min_calls=2, cap=1.6),
             ),
+            compile_warmup_s=0.6,
+            compile_seq_max=20_000,
+            compile_seq_min=50,
+            compile_seq_cap=0.8,
+            compile_conc_max=100_000,
+            compile_conc_min_per_task=2,
+            compile_conc_cap=0.8,
         )
 
     def for_contender(self, contender: Contender) -> Budget:
@@ -133,6 +230,10 @@ class Budget:
             seq_min=3,
             conc_min_per_task=1,
             payloads=tuple(attrs.evolve(p, min_calls=1) for p in self.payloads),
+            compile_warmup_s=0.0,
+            compile_seq_min=3,
+            compile_conc_min_per_task=1,
+            warmup_burst=False,
         )
 
 
@@ -167,23 +268,7 @@ def _check(result: Any, params: dict[str, Any]) -> None:
         raise EchoMismatch(f"echo differs from the params sent (i={params.get('i')})")
 
 
-async def run_sequential(client: Client, budget: Budget) -> dict[str, Any]:
-    """Echo small params one call at a time: calls/s and latency percentiles."""
-    latencies: list[float] = []
-    clock = time.perf_counter
-    cpu = cpu_snapshot()
-    start = clock()
-    deadline = start + budget.seq_cap
-    for i in range(budget.seq_max):
-        params = small_params(i)
-        before = clock()
-        result = await client.call(params)
-        after = clock()
-        latencies.append(after - before)
-        _check(result, params)
-        if after >= deadline and i + 1 >= budget.seq_min:
-            break
-    elapsed = clock() - start
+def _seq_result(latencies: list[float], elapsed: float) -> dict[str, Any]:
     latencies.sort()
     return {
         "calls": len(latencies),
@@ -192,13 +277,136 @@ async def run_sequential(client: Client, budget: Budget) -> dict[str, Any]:
         "p50_ms": _percentile(latencies, 0.50) * 1e3,
         "p99_ms": _percentile(latencies, 0.99) * 1e3,
         "mean_ms": sum(latencies) / len(latencies) * 1e3,
+    }
+
+
+def _blocking_sequential(
+    blocking: Callable[[str, dict[str, Any]], Any],
+    op: Op,
+    max_calls: int,
+    min_calls: int,
+    cap: float,
+) -> tuple[list[float], float]:
+    """The sequential loop in the calling (non-trio) thread, timed there."""
+    latencies: list[float] = []
+    clock = time.perf_counter
+    method, make, unwrap, check = op.method, op.params, op.unwrap, op.check
+    start = clock()
+    deadline = start + cap
+    for i in range(max_calls):
+        params = make(i)
+        before = clock()
+        result = blocking(method, params)
+        after = clock()
+        latencies.append(after - before)
+        check(unwrap(result), params)
+        if after >= deadline and i + 1 >= min_calls:
+            break
+    return latencies, clock() - start
+
+
+async def run_sequential(
+    client: Client,
+    budget: Budget,
+    op: Op | None = None,
+    *,
+    max_calls: int | None = None,
+    min_calls: int | None = None,
+    cap: float | None = None,
+) -> dict[str, Any]:
+    """``op`` (default: echo of small params) one call at a time: calls/s and latency
+    percentiles. A blocking client runs the loop in one plain thread, timed inside it."""
+    op = op or echo_op()
+    max_calls = budget.seq_max if max_calls is None else max_calls
+    min_calls = budget.seq_min if min_calls is None else min_calls
+    cap = budget.seq_cap if cap is None else cap
+    cpu = cpu_snapshot()
+    blocking = client.blocking
+    if blocking is not None:
+        latencies, elapsed = await trio.to_thread.run_sync(
+            _blocking_sequential, blocking, op, max_calls, min_calls, cap
+        )
+    else:
+        latencies = []
+        clock = time.perf_counter
+        start = clock()
+        deadline = start + cap
+        for i in range(max_calls):
+            params = op.params(i)
+            before = clock()
+            result = await op.call(client, params)
+            after = clock()
+            latencies.append(after - before)
+            op.check(result, params)
+            if after >= deadline and i + 1 >= min_calls:
+                break
+        elapsed = clock() - start
+    return {
+        **_seq_result(latencies, elapsed),
         **_cpu_per_call(cpu, len(latencies)),
         "cpus_at_end": last_cpus(),
     }
 
 
-async def run_concurrent(client: Client, budget: Budget) -> dict[str, Any]:
-    """``conc_tasks`` tasks each looping on echo: calls/s."""
+def _blocking_concurrent(
+    blocking: Callable[[str, dict[str, Any]], Any],
+    op: Op,
+    tasks: int,
+    max_calls: int,
+    min_per_task: int,
+    cap: float,
+) -> tuple[int, float]:
+    """``tasks`` plain threads each looping on ``blocking``; (calls done, elapsed)."""
+    clock = time.perf_counter
+    barrier = threading.Barrier(tasks + 1)
+    done = [0] * tasks
+    errors: list[BaseException] = []
+    deadline = 0.0
+    method, make, unwrap, check = op.method, op.params, op.unwrap, op.check
+
+    def loop(task: int) -> None:
+        barrier.wait()
+        mine = 0
+        i = task * 10_000_000
+        try:
+            while (mine < min_per_task or clock() < deadline) and mine * tasks < max_calls:
+                params = make(i)
+                check(unwrap(blocking(method, params)), params)
+                mine += 1
+                i += 1
+        except BaseException as exc:
+            errors.append(exc)
+        done[task] = mine
+
+    threads = [threading.Thread(target=loop, args=(task,), daemon=True) for task in range(tasks)]
+    for thread in threads:
+        thread.start()
+    start = clock()
+    deadline = start + cap
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = clock() - start
+    if errors:
+        raise errors[0]
+    return sum(done), elapsed
+
+
+async def run_concurrent(
+    client: Client,
+    budget: Budget,
+    op: Op | None = None,
+    *,
+    max_calls: int | None = None,
+    min_per_task: int | None = None,
+    cap: float | None = None,
+) -> dict[str, Any]:
+    """``conc_tasks`` tasks each looping on ``op`` (default: echo): calls/s. A blocking
+    client runs ``conc_tasks`` plain threads, timed from their common start."""
+    op = op or echo_op()
+    max_calls = budget.conc_max if max_calls is None else max_calls
+    min_per_task = budget.conc_min_per_task if min_per_task is None else min_per_task
+    cap = budget.conc_cap if cap is None else cap
     clock = time.perf_counter
     issued = 0
     done = 0
@@ -207,21 +415,27 @@ async def run_concurrent(client: Client, budget: Budget) -> dict[str, Any]:
         nonlocal issued, done
         mine = 0
         i = task * 10_000_000
-        while issued < budget.conc_max and (mine < budget.conc_min_per_task or clock() < deadline):
+        while issued < max_calls and (mine < min_per_task or clock() < deadline):
             issued += 1
-            params = small_params(i)
-            _check(await client.call(params), params)
+            params = op.params(i)
+            op.check(await op.call(client, params), params)
             mine += 1
             done += 1
             i += 1
 
     cpu = cpu_snapshot()
-    start = clock()
-    deadline = start + budget.conc_cap
-    async with trio.open_nursery() as nursery:
-        for task in range(budget.conc_tasks):
-            nursery.start_soon(loop, task)
-    elapsed = clock() - start
+    blocking = client.blocking
+    if blocking is not None:
+        done, elapsed = await trio.to_thread.run_sync(
+            _blocking_concurrent, blocking, op, budget.conc_tasks, max_calls, min_per_task, cap
+        )
+    else:
+        start = clock()
+        deadline = start + cap
+        async with trio.open_nursery() as nursery:
+            for task in range(budget.conc_tasks):
+                nursery.start_soon(loop, task)
+        elapsed = clock() - start
     return {
         "tasks": budget.conc_tasks,
         "calls": done,
@@ -270,6 +484,8 @@ async def warm_up(client: Client, budget: Budget) -> None:
         i += 1
         params = small_params(-i)
         _check(await client.call(params), params)
+    if not budget.warmup_burst:
+        return
     deadline = clock() + budget.warmup_s * 0.4
 
     async def loop(task: int) -> None:
@@ -284,3 +500,21 @@ async def warm_up(client: Client, budget: Budget) -> None:
     async with trio.open_nursery() as nursery:
         for task in range(budget.conc_tasks):
             nursery.start_soon(loop, task)
+
+
+async def warm_up_compile(client: Client, budget: Budget, checker: CompileCheck) -> None:
+    """Unmeasured compiles: one, then ~1/3 of ``compile_warmup_s`` sequential and the rest with
+    ``conc_tasks`` in flight (esbuild's Go service, V8 and the host's compile path settle)."""
+    op = compile_op(checker)
+    await run_sequential(
+        client, budget, op, max_calls=10_000, min_calls=1, cap=budget.compile_warmup_s / 3
+    )
+    if budget.warmup_burst and budget.compile_warmup_s > 0:
+        await run_concurrent(
+            client,
+            budget,
+            op,
+            max_calls=100_000,
+            min_per_task=1,
+            cap=budget.compile_warmup_s * 2 / 3,
+        )

@@ -14,8 +14,18 @@
  *     faster than with V8's UTF-8 writer, 1 MiB about equal);
  *   - a reply is built in one Buffer (header + body), and every reply produced while handling
  *     one input chunk leaves in one write().
+ *
+ * `compile` (the compile workloads): esbuild's async `transform` called directly, with the
+ * options rpcbridge's esbuild engine derives from `{source, filename: "*.tsx"}` (loader tsx,
+ * jsx automatic, target esnext, no minify, no source map, logLevel silent); no validation, no
+ * diagnostics normalisation, result `{code}`. esbuild (node/node_modules) is required on the
+ * first compile; its answer leaves in its own write() when the transform resolves.
  */
+const path = require('node:path');
 const { transcode } = require('node:buffer');
+
+const ESBUILD = path.join(__dirname, '..', '..', 'node', 'node_modules', 'esbuild');
+let esbuild = null;
 
 const LARGE = 64 * 1024;
 const TERMINATOR = Buffer.from('\r\n\r\n', 'latin1');
@@ -48,8 +58,17 @@ function frame(json) {
   return out;
 }
 
+function compile(msg) {
+  if (esbuild === null) esbuild = require(ESBUILD);
+  const { source, filename } = msg.params;
+  esbuild
+    .transform(source, { loader: 'tsx', sourcefile: filename, target: 'esnext', minify: false, jsx: 'automatic', logLevel: 'silent' })
+    .then((out) => process.stdout.write(frame(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { code: out.code } }))));
+}
+
 function answer(body) {
   const msg = JSON.parse(decode(body));
+  if (msg.method === 'compile') return compile(msg);
   const result = msg.params === undefined ? null : msg.params;
   return frame(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
 }
@@ -70,7 +89,8 @@ process.stdin.on('data', (chunk) => {
       frameEnd = bodyStart + length;
     }
     if (buf.length - pos < frameEnd) break;
-    replies.push(answer(buf.subarray(pos + bodyStart, pos + frameEnd)));
+    const reply = answer(buf.subarray(pos + bodyStart, pos + frameEnd));
+    if (reply !== undefined) replies.push(reply);
     pos += frameEnd;
     frameEnd = -1;
   }
