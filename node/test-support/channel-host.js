@@ -14,18 +14,20 @@
  * `Content-Length` frames, and any other byte is a problem (`channelProblems`).
  */
 
+const { Observed } = require('./observed');
 const { spawn } = require('node:child_process');
 const { HOST, frame } = require('./wire');
 
 const CHANNEL_FD = 3;
 
-class ChannelHost {
+class ChannelHost extends Observed {
   /**
    * @param {string[]} [args] extra command-line arguments (after `--channel-fd N`)
    * @param {object} [options] spawn options, and `fd`: the channel's fd in the child (default 3;
    *   the fds between 3 and it are left closed)
    */
   constructor(args = [], { fd = CHANNEL_FD, ...options } = {}) {
+    super();
     const stdio = ['ignore', 'pipe', 'pipe'];
     while (stdio.length < fd) stdio.push('ignore');
     stdio.push('pipe');
@@ -35,8 +37,6 @@ class ChannelHost {
     this.channelProblems = [];
     this.channelBytes = 0;
     this.stdoutText = '';
-    this.stderrText = '';
-    this._waiters = [];
     this._buffer = Buffer.alloc(0);
     this._nextId = 1_000_000;
 
@@ -89,38 +89,6 @@ class ChannelHost {
     this._wake();
   }
 
-  _wake() {
-    const waiters = this._waiters;
-    this._waiters = [];
-    for (const waiter of waiters) waiter();
-  }
-
-  /** Resolve with the first value `check()` returns that is not undefined; poll on every event. */
-  waitUntil(check, what = 'condition', timeoutMs = 10_000) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${what}; stderr:\n${this.stderrText.slice(-2000)}`)),
-        timeoutMs,
-      );
-      const attempt = () => {
-        let value;
-        try {
-          value = check();
-        } catch (err) {
-          clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        if (value !== undefined) {
-          clearTimeout(timer);
-          resolve(value);
-        } else {
-          this._waiters.push(attempt);
-        }
-      };
-      attempt();
-    });
-  }
 
   /** The answer to `id`. */
   answerFor(id, timeoutMs) {

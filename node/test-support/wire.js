@@ -11,6 +11,7 @@
  * .js/.mjs/.cjs file under a directory named test/ as a test file, fixtures included.
  */
 
+const { Observed } = require('./observed');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
@@ -39,18 +40,17 @@ function notification(method, params) {
   return message;
 }
 
-class HostProcess {
+class HostProcess extends Observed {
   /**
    * @param {string[]} [args] extra command-line arguments
    * @param {object} [options] spawn options
    */
   constructor(args = [], options = {}) {
+    super();
     this.child = spawn(process.execPath, [HOST, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
     this.messages = [];
     this.stdoutProblems = [];
     this.stdoutBytes = 0;
-    this.stderrText = '';
-    this._waiters = [];
     this._chunks = [];
     this._length = 0;
     this._need = null;
@@ -117,38 +117,6 @@ class HostProcess {
     }
   }
 
-  _wake() {
-    const waiters = this._waiters;
-    this._waiters = [];
-    for (const waiter of waiters) waiter();
-  }
-
-  /** Resolve with the first value `check()` returns that is not undefined; poll on every event. */
-  waitUntil(check, what = 'condition', timeoutMs = 10_000) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${what}; stderr:\n${this.stderrText.slice(-2000)}`)),
-        timeoutMs,
-      );
-      const attempt = () => {
-        let value;
-        try {
-          value = check();
-        } catch (err) {
-          clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        if (value !== undefined) {
-          clearTimeout(timer);
-          resolve(value);
-        } else {
-          this._waiters.push(attempt);
-        }
-      };
-      attempt();
-    });
-  }
 
   /** Every message whose id is `id`, once at least `count` have arrived. */
   async answersFor(id, count = 1) {
