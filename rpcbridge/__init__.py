@@ -37,6 +37,7 @@ from ._errors import (
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Methods
+from ._pool import Pool, open_pool
 from ._sync import SyncBridge
 
 __version__ = "0.1.0"
@@ -59,6 +60,7 @@ __all__ = [
     "Methods",
     "Note",
     "ParseError",
+    "Pool",
     "ProtocolError",
     "RequestCancelled",
     "RestartPolicy",
@@ -67,4 +69,5 @@ __all__ = [
     "SyncBridge",
     "__version__",
     "open_bridge",
+    "open_pool",
 ]

@@ -29,7 +29,7 @@ from ._host import host_command
 from ._methods import Handler, Methods
 from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
 
-__all__ = ["DEFAULT_MAX_IN_FLIGHT", "Bridge", "RestartPolicy", "open_bridge"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "Bridge", "RestartPolicy", "open_bridge", "unwrap_single"]
 
 log = logging.getLogger("rpcbridge")
 H = TypeVar("H", bound=Handler)
@@ -102,6 +102,29 @@ class Bridge:
         """The current host's exit status, ``None`` while it runs (negative: killed by a
         signal)."""
         return self._current().returncode
+
+    @property
+    def alive(self) -> bool:
+        """Whether the current host is running and taking calls."""
+        session = self._session
+        return session is not None and not session.gone and not self._closing
+
+    @property
+    def will_restart(self) -> bool:
+        """Whether the current host is gone and the next call will start a new one."""
+        session = self._session
+        return (
+            session is not None
+            and session.gone
+            and self._restart is not None
+            and self._given_up is None
+            and not self._closing
+        )
+
+    @property
+    def given_up(self) -> bool:
+        """Whether the restart policy has given up on this bridge (a crash loop)."""
+        return self._given_up is not None
 
     @property
     def in_flight(self) -> int:
@@ -334,6 +357,13 @@ async def open_bridge(
                     await bridge._close(shutdown_timeout)
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1 and not isinstance(group.exceptions[0], BaseExceptionGroup):
-            raise group.exceptions[0] from None
-        raise
+        raise unwrap_single(group) from None
+
+
+def unwrap_single(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside nested one-exception groups (what nurseries add around the
+    error a caller expects), or the group itself when it holds several."""
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
