@@ -140,22 +140,30 @@ async def test_a_python_handler_that_raises_reaches_the_host_as_an_error() -> No
     assert got["custom"]["code"] == 4711 and got["custom"]["data"] == {"limit": 3}
 
 
-async def test_a_host_side_timeout_cancels_the_python_handler_answered_once_32800(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="rpcbridge.trace")
-    seen: list[str] = []
+def slow_handler(*, seconds: float, seen: list[str]) -> rpcbridge.Methods:
+    """Methods with one async handler, ``py.slow``, that sleeps ``seconds`` and records in
+    ``seen`` whether it was cancelled or finished."""
     methods = rpcbridge.Methods()
 
     @methods.register("py.slow")
     async def slow(params: Any) -> str:
         try:
-            await trio.sleep(30)
+            await trio.sleep(seconds)
         except trio.Cancelled:
             seen.append("cancelled")
             raise
         seen.append("finished")
-        return "too late"
+        return "finished"
+
+    return methods
+
+
+async def test_a_host_side_timeout_cancels_the_python_handler_answered_once_32800(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rpcbridge.trace")
+    seen: list[str] = []
+    methods = slow_handler(seconds=30, seen=seen)
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
         with trio.fail_after(10):
@@ -221,22 +229,11 @@ async def test_a_cancel_that_arrives_with_its_request_means_the_handler_never_ru
     cancel in one write (h2p.askAndCancelAtOnce); Python must not run the handler to its end
     and must answer -32800.
 
-    Fails today: ``_session.py`` registers a request's cancel scope only once the handler's
-    task has started, so a cancel read in the same chunk as its request finds nothing to
-    cancel and is dropped; the handler runs to completion and its result is sent instead."""
+    (This caught a bug: the handler's cancel scope used to be registered only once its task
+    had started, so a cancel read in the same chunk as its request found nothing to cancel.)"""
     caplog.set_level(logging.DEBUG, logger="rpcbridge.trace")
     seen: list[str] = []
-    methods = rpcbridge.Methods()
-
-    @methods.register("py.slow")
-    async def slow(params: Any) -> str:
-        try:
-            await trio.sleep(0.3)
-        except trio.Cancelled:
-            seen.append("cancelled")
-            raise
-        seen.append("finished")
-        return "finished"
+    methods = slow_handler(seconds=0.3, seen=seen)
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
         with trio.fail_after(10):

@@ -1,8 +1,10 @@
 'use strict';
 /*
- * The waiting part shared by the test harnesses (wire.js, channel-host.js): a harness calls
- * `_wake()` whenever something arrives, and tests `await waitUntil(check)` for the first
- * value `check()` returns that is not undefined, with a timeout that shows the host's stderr.
+ * What the test harnesses (wire.js, channel-host.js) share: waiting, the host's stderr
+ * records and ending the child. A harness calls `_wake()` whenever something arrives, and tests
+ * `await waitUntil(check)` for the first value `check()` returns that is not undefined, with a
+ * timeout that shows the host's stderr. A subclass sets `child`, `exited` (resolves to {code, signal}) and `_closed`
+ * (resolves once every stdio stream of the child has been read to its end).
  */
 
 class Observed {
@@ -42,6 +44,39 @@ class Observed {
       };
       attempt();
     });
+  }
+
+  /** The host's stderr as records: each line parsed as JSON, or `{raw: line}`. */
+  get records() {
+    return this.stderrText
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return { raw: line };
+        }
+      });
+  }
+
+  /** Wait for a stderr record matching `predicate`. */
+  record(predicate, what = 'a stderr record') {
+    return this.waitUntil(() => this.records.find(predicate), what);
+  }
+
+  /** Wait for the exit (code and signal) and for every stream of the child to be fully read. */
+  async finished(timeoutMs = 15_000) {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const result = await this.exited;
+    await this._closed;
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Make sure the child is gone (for test teardown). */
+  kill() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
 

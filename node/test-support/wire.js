@@ -152,42 +152,9 @@ class HostProcess extends Observed {
     return this.answerFor(id);
   }
 
-  /** Parsed JSON records on stderr (non-JSON lines are returned as {raw}). */
-  get records() {
-    return this.stderrText
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line) => {
-        try {
-          return JSON.parse(line);
-        } catch {
-          return { raw: line };
-        }
-      });
-  }
-
-  /** Wait for a stderr record matching `predicate`. */
-  async record(predicate, what = 'a stderr record') {
-    return this.waitUntil(() => this.records.find(predicate), what);
-  }
-
   /** Close stdin. */
   end() {
     this.child.stdin.end();
-  }
-
-  /** Wait for the exit (code and signal) and for stdout/stderr to be fully read. */
-  async finished(timeoutMs = 15_000) {
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const result = await this.exited;
-    await this._closed;
-    clearTimeout(timer);
-    return result;
-  }
-
-  /** Make sure the child is gone (for test teardown). */
-  kill() {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
 
