@@ -115,7 +115,8 @@ def _notes(
         "startup and latency: floor / x).",
         "Targets: " + "; ".join(target.goal for target in TARGETS) + ".",
         "Workloads: startup = spawn → first echo answered (rpcbridge: includes its rpc.hello "
-        'handshake); seq = echo of {"i": i, "text": "hello"} one at a time'
+        "handshake; http: server spawn, port handshake and the client's first "
+        'connection); seq = echo of {"i": i, "text": "hello"} one at a time'
         + (
             " (unpinned)"
             if seq_unpinned
@@ -128,8 +129,13 @@ def _notes(
         "(326 lines; loader tsx, jsx automatic, target esnext, no source map), one at a time "
         "and 64 in flight, unpinned, output checked. `rpcbridge-sync` runs its seq and 64-conc "
         "workloads in plain threads (one thread looping; 64 threads looping), timed inside them. "
-        "`spawn-stdout` starts one node process per call (a baseline: judged by no target; "
-        "its 64-conc cells are one call per task).",
+        "Baselines (the designs rpcbridge replaces; judged by no target themselves): "
+        "`spawn-stdout` starts one node process per call, JSON on its stdin/stdout; "
+        "`spawn-tempfile` the same script per call, JSON through temp files "
+        "(`--input`/`--output`, written, read and deleted through trio.Path); their 64-conc "
+        "cells are mostly one call per task (64 processes at once). `http` is a long-lived "
+        "express 5 server on 127.0.0.1 (express.json(), res.json()) called through "
+        "httpx.AsyncClient under trio with a keep-alive pool of 64 connections.",
         f"Machine: {describe(info)}.",
     ]
     if reference and not reference.get("repetitions_ok"):

@@ -10,13 +10,15 @@ or for a blocking API the ``(method, params) -> result`` function the sequential
 concurrent workloads then call from plain threads (timed inside them).
 
 Everything a contender needs (spawning Node, handshakes, servers) happens inside ``open()``, so
-the startup workload is simply "``open()`` + the first ``call``". To add one (temp files,
-HTTP...), write a class with those members and add it to ``CONTENDERS``; its Node side goes
-under ``benchmarks/`` next to ``floor/`` and ``spawn/``.
+the startup workload is simply "``open()`` + the first ``call``" (for ``http``: start the
+express server, wait for the port it prints, first request). To add one, write a class with
+those members and add it to ``CONTENDERS``; its Node side goes under ``benchmarks/`` next to
+``floor/``, ``spawn/`` and ``http/``.
 
-``per_call_process`` marks designs that pay a process start on every call (``spawn-stdout``:
-~55 ms an echo, ~70 ms a compile): the worker gives them smaller minimum counts and no warm-up
-(``Budget.for_contender``), so their worker costs ~10-15 s whatever the caps.
+``per_call_process`` marks designs that pay a process start on every call (``spawn-stdout``
+and ``spawn-tempfile``: ~55 ms an echo, ~70 ms a compile): the worker gives them smaller
+minimum counts and no warm-up (``Budget.for_contender``), so their worker costs ~10-15 s
+whatever the caps.
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ __all__ = [
     "Client",
     "Contender",
     "FloorContender",
+    "HttpContender",
     "RpcbridgeContender",
     "RpcbridgeSyncContender",
     "SpawnStdoutContender",
+    "SpawnTempfileContender",
 ]
 
 ECHO = "rpc.echo"
 COMPILE = "compile"
 
 SPAWN_SCRIPT = Path(__file__).resolve().parent / "spawn" / "compile.js"
+HTTP_SERVER = Path(__file__).resolve().parent / "http" / "server.js"
 
 REFERENCE = "floor"
 """The contender every ratio is relative to."""
@@ -216,23 +221,28 @@ class RpcbridgeSyncContender:
 
 
 class _Spawn:
-    """One ``node benchmarks/spawn/compile.js`` per call: JSON on stdin, JSON on stdout."""
+    """One ``node benchmarks/spawn/compile.js`` per call: JSON on stdin, JSON on stdout.
+    Subclasses change only how the request gets in and the answer out (``_exchange``)."""
 
     __slots__ = ("blocking",)
 
     def __init__(self) -> None:
         self.blocking: Callable[[str, dict[str, Any]], Any] | None = None
 
-    async def _run(self, method: str, params: dict[str, Any]) -> Any:
-        import orjson
+    async def _exchange(self, request: bytes) -> bytes:
+        """Run one process for the JSON ``request``; return its JSON answer."""
         import trio
 
         done = await trio.run_process(
-            ["node", str(SPAWN_SCRIPT)],
-            stdin=orjson.dumps({"method": method, "params": params}),
-            capture_stdout=True,
+            ["node", str(SPAWN_SCRIPT)], stdin=request, capture_stdout=True
         )
-        return orjson.loads(done.stdout)["result"]
+        return done.stdout
+
+    async def _run(self, method: str, params: dict[str, Any]) -> Any:
+        import orjson
+
+        answer = await self._exchange(orjson.dumps({"method": method, "params": params}))
+        return orjson.loads(answer)["result"]
 
     async def call(self, params: dict[str, Any]) -> Any:
         return await self._run(ECHO, params)
@@ -241,6 +251,35 @@ class _Spawn:
         result = await self._run(COMPILE, params)
         code: str = result["code"]
         return code
+
+
+class _SpawnTempfile(_Spawn):
+    """The same script with ``--input IN --output OUT``: the request written to a temp file,
+    the answer read from another, both deleted after the call (file I/O through
+    ``trio.Path``, i.e. worker threads). The files live in a directory made by ``open()``,
+    which also removes whatever a failed call left behind."""
+
+    __slots__ = ("_directory", "_next")
+
+    def __init__(self, directory: str) -> None:
+        super().__init__()
+        self._directory = directory
+        self._next = 0
+
+    async def _exchange(self, request: bytes) -> bytes:
+        import trio
+
+        self._next += 1
+        stem = trio.Path(self._directory) / str(self._next)
+        inp, out = stem.with_suffix(".in.json"), stem.with_suffix(".out.json")
+        await inp.write_bytes(request)
+        await trio.run_process(
+            ["node", str(SPAWN_SCRIPT), "--input", str(inp), "--output", str(out)]
+        )
+        answer = await out.read_bytes()
+        await inp.unlink()
+        await out.unlink()
+        return answer
 
 
 class SpawnStdoutContender:
@@ -261,6 +300,128 @@ class SpawnStdoutContender:
         return self._open()
 
 
+class SpawnTempfileContender(SpawnStdoutContender):
+    """The design note's recommended variant of spawn-per-call: the same script and process
+    per call, the request and answer through temp files instead of the pipes."""
+
+    name = "spawn-tempfile"
+    description = (
+        "trio.run_process(node benchmarks/spawn/compile.js --input IN --output OUT) per call, "
+        "JSON through temp files (trio.Path), both deleted after each call"
+    )
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[Client]:
+        import shutil
+        import tempfile
+
+        import trio
+
+        directory = await trio.to_thread.run_sync(
+            lambda: tempfile.mkdtemp(prefix="rpcbridge-bench-")
+        )
+        try:
+            yield _SpawnTempfile(directory)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(shutil.rmtree, directory, True)
+
+
+class _Http:
+    """``httpx.AsyncClient`` posting the params (orjson) to the express server; the JSON
+    answer is the result."""
+
+    __slots__ = ("_client", "blocking")
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.blocking: Callable[[str, dict[str, Any]], Any] | None = None
+
+    async def _post(self, path: str, params: dict[str, Any]) -> Any:
+        import orjson
+
+        response = await self._client.post(
+            path, content=orjson.dumps(params), headers=_JSON_HEADERS
+        )
+        response.raise_for_status()
+        return orjson.loads(response.content)
+
+    async def call(self, params: dict[str, Any]) -> Any:
+        return await self._post("/echo", params)
+
+    async def compile(self, params: dict[str, Any]) -> str:
+        result = await self._post("/compile", params)
+        code: str = result["code"]
+        return code
+
+
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
+async def _read_port(stream: Any) -> int:
+    """The server's handshake: one line ``{"port": N}`` on its stdout."""
+    import orjson
+
+    buffer = b""
+    while b"\n" not in buffer:
+        chunk = await stream.receive_some(4096)
+        if not chunk:
+            raise RuntimeError("benchmarks/http/server.js exited before printing its port")
+        buffer += chunk
+    port: int = orjson.loads(buffer.split(b"\n", 1)[0])["port"]
+    return port
+
+
+class HttpContender:
+    """A long-lived express 5 server (``benchmarks/http/server.js``) on 127.0.0.1 and an
+    ``httpx.AsyncClient`` under trio with a keep-alive pool sized for 64 calls in flight."""
+
+    name = "http"
+    description = (
+        "express 5 server (benchmarks/http/server.js, express.json() + res.json()) on "
+        "127.0.0.1; httpx.AsyncClient under trio, keep-alive pool of 64 connections"
+    )
+    per_call_process = False
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[Client]:
+        import subprocess
+
+        import httpx
+        import trio
+
+        process = await trio.lowlevel.open_process(
+            ["node", str(HTTP_SERVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            with trio.fail_after(30):
+                port = await _read_port(process.stdout)
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                limits=limits,
+                timeout=httpx.Timeout(120.0),
+            ) as client:
+                yield _Http(client)
+        except BaseException:
+            process.kill()  # cancelled or failed: no graceful shutdown
+            raise
+        finally:
+            # Closing its stdin stops the server (it exits on EOF); kill it if it lingers.
+            with trio.CancelScope(shield=True):
+                await process.stdin.aclose()
+                with trio.move_on_after(2):
+                    await process.wait()
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+                await process.stdout.aclose()
+
+    def open(self) -> AbstractAsyncContextManager[Client]:
+        return self._open()
+
+
 CONTENDERS: dict[str, Contender] = {
     contender.name: contender
     for contender in (
@@ -268,11 +429,20 @@ CONTENDERS: dict[str, Contender] = {
         RpcbridgeContender(),
         RpcbridgeSyncContender(),
         SpawnStdoutContender(),
+        SpawnTempfileContender(),
+        HttpContender(),
         FloorClientRpcHost(),
         RpcbridgeFloorHost(),
     )
 }
 """Every known contender by name, in table order (the reference first)."""
 
-DEFAULT_CONTENDERS: tuple[str, ...] = ("floor", "rpcbridge", "rpcbridge-sync", "spawn-stdout")
+DEFAULT_CONTENDERS: tuple[str, ...] = (
+    "floor",
+    "rpcbridge",
+    "rpcbridge-sync",
+    "spawn-stdout",
+    "spawn-tempfile",
+    "http",
+)
 """What ``python -m benchmarks`` runs without ``--contenders``; the rest are diagnostics."""
