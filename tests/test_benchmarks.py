@@ -1,0 +1,65 @@
+"""The benchmark suite's contenders still work: each one opens, echoes and compiles.
+
+``python -m benchmarks`` is run by hand, so without these a contender could rot unnoticed
+(a renamed API, a moved script, a missing dependency). One echo and one tiny compile each,
+not a measurement.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+import trio
+
+from benchmarks.contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
+
+PARAMS = {"i": 7, "text": 'héllo 中文 🚀 "quoted" \\ back\\slash\n', "nested": [1, None, True]}
+TSX = "export const Hello = ({ name }: { name: string }) => <p>Hello {name}</p>;\n"
+
+
+@pytest.mark.parametrize("name", list(CONTENDERS))
+async def test_contender_echoes_non_ascii_params_and_compiles_tsx(name: str) -> None:
+    with trio.fail_after(30):
+        async with CONTENDERS[name].open() as client:
+            assert await client.call(PARAMS) == PARAMS
+            code = await client.compile({"source": TSX, "filename": "Hello.tsx"})
+    assert "react/jsx-runtime" in code
+    assert "string" not in code  # the type annotation was stripped
+
+
+def test_default_contenders_are_known_and_start_with_the_reference() -> None:
+    assert DEFAULT_CONTENDERS[0] == REFERENCE
+    assert set(DEFAULT_CONTENDERS) <= set(CONTENDERS)
+
+
+class _Spy:
+    """Records the processes ``trio.lowlevel.open_process`` starts."""
+
+    def __init__(self) -> None:
+        self.processes: list[trio.Process] = []
+        self._open = trio.lowlevel.open_process
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> trio.Process:
+        process = await self._open(*args, **kwargs)
+        self.processes.append(process)
+        return process
+
+
+async def test_http_server_exits_on_close_and_is_killed_on_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spy = _Spy()
+    monkeypatch.setattr(trio.lowlevel, "open_process", spy)
+    with trio.fail_after(30):
+        async with CONTENDERS["http"].open() as client:
+            assert await client.call({"a": 1}) == {"a": 1}
+        (server,) = spy.processes
+        assert server.returncode == 0  # stdin closed: the server stopped by itself
+
+        with trio.move_on_after(0.05):  # cancelled while it starts or serves
+            async with CONTENDERS["http"].open() as client:
+                await client.call({"a": 1})
+                await trio.sleep_forever()
+    assert spy.processes[1].returncode == -signal.SIGKILL
