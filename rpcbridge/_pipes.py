@@ -37,6 +37,7 @@ __all__ = ["Channel", "PipeReader", "PipeWriter", "socket_channel", "stdio_chann
 
 PIPE_SIZE = 1 << 20
 _READS_BETWEEN_CHECKPOINTS = 16
+_IOV_MAX = 1024  # the most buffers one writev() takes (Linux, macOS: 1024)
 
 
 def _fd_of(stream: object) -> int | None:
@@ -74,7 +75,8 @@ class PipeWriter:
             return 0
 
     async def write_all(self, parts: list[bytes | memoryview]) -> None:
-        """Write every buffer in order, waiting while the pipe is full.
+        """Write every buffer in order, waiting while the pipe is full (``writev`` of up to
+        ``IOV_MAX`` buffers at a time, however many are queued).
 
         Raises ``trio.BrokenResourceError`` if the child has closed its stdin.
         """
@@ -83,22 +85,29 @@ class PipeWriter:
             assert self._stream is not None
             await self._stream.send_all(b"".join(parts))
             return
-        views: list[memoryview] | None = None
-        while True:
+        caller_parts = parts
+        done = 0  # parts[:done] are written
+        while done < len(parts):
+            batch = parts[done : done + _IOV_MAX]
             try:
-                written = os.writev(fd, views if views is not None else parts)
+                written = os.writev(fd, batch)
             except BlockingIOError:
                 await trio.lowlevel.wait_writable(fd)
                 continue
             except OSError as exc:
                 raise trio.BrokenResourceError(f"cannot write to the child: {exc}") from exc
-            if views is None:
-                views = [memoryview(part) for part in parts]
-            while views and written >= len(views[0]):
-                written -= len(views.pop(0))
-            if not views:
-                return
-            views[0] = views[0][written:]
+            if written == sum(map(len, batch)):  # the common case: the whole batch at once
+                done += len(batch)
+                continue
+            for part in batch:
+                if written < len(part):
+                    break
+                written -= len(part)
+                done += 1
+            if written:
+                if parts is caller_parts:
+                    parts = list(parts)  # never modify the caller's list
+                parts[done] = memoryview(parts[done])[written:]
 
     async def aclose(self) -> None:
         """Close the pipe (for a socket: its sending side): the child sees end of input."""

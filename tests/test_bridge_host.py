@@ -60,6 +60,22 @@ async def test_the_issue_example_1000_concurrent_calls_all_matched() -> None:
     assert results == {i: {"i": i, "text": "你好 🌏"} for i in range(1000)}
 
 
+async def test_more_calls_queued_at_once_than_one_writev_can_take() -> None:
+    """5000 callers queue their frames before the writer task runs: more buffers than one
+    ``writev`` accepts (IOV_MAX = 1024), so the writer must send them in several."""
+    results: dict[int, Any] = {}
+    async with rpcbridge.open_bridge() as bridge:
+
+        async def one(i: int) -> None:
+            results[i] = await bridge.call("rpc.echo", [i])
+
+        async with trio.open_nursery() as nursery:
+            for i in range(5000):
+                nursery.start_soon(one, i)
+        assert bridge.alive
+    assert results == {i: [i] for i in range(5000)}
+
+
 async def test_echo_without_params_returns_null() -> None:
     async with rpcbridge.open_bridge() as bridge:
         assert await bridge.call("rpc.echo") is None
