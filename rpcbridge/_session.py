@@ -78,15 +78,51 @@ _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 
 
 class _Waiter:
-    """One pending call: the event its caller sleeps on, the outcome, and who wants progress."""
+    """One pending call: the caller's task while it sleeps, the outcome, and who wants progress.
 
-    __slots__ = ("error", "event", "on_progress", "value")
+    The caller sleeps in ``wait`` and the reader wakes it with ``resolve`` or ``fail``: one
+    ``wait_task_rescheduled``/``reschedule`` pair, which is what a ``trio.Event`` does for a
+    single waiter, minus the event and its parking lot (measurably cheaper per call).
+    """
+
+    __slots__ = ("done", "error", "on_progress", "task", "value")
 
     def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
-        self.event = trio.Event()
+        self.task: trio.lowlevel.Task | None = None
+        self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
         self.on_progress = on_progress
+
+    async def wait(self) -> None:
+        """Sleep until ``resolve`` or ``fail`` (a checkpoint if that already happened).
+        Cancellable: a cancelled caller is not woken later."""
+        if self.done:
+            await trio.lowlevel.checkpoint()
+            return
+        self.task = trio.lowlevel.current_task()
+        await trio.lowlevel.wait_task_rescheduled(self._abort)
+
+    def _abort(self, _: object) -> trio.lowlevel.Abort:
+        self.task = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    def resolve(self, value: Any) -> None:
+        """The call's result: wake the caller."""
+        self.value = value
+        self._wake()
+
+    def fail(self, error: BaseException) -> None:
+        """The call's error: wake the caller, who raises it."""
+        self.error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        self.done = True
+        task = self.task
+        if task is not None:
+            self.task = None
+            trio.lowlevel.reschedule(task)
 
 
 class HostSession:
@@ -202,7 +238,7 @@ class HostSession:
         self._waiters[request_id] = waiter
         self._send(frame)
         try:
-            await waiter.event.wait()
+            await waiter.wait()
         except BaseException:
             if self._waiters.pop(request_id, None) is not None:
                 self._send(self._conn.send_cancel(request_id))
@@ -328,13 +364,11 @@ class HostSession:
         if isinstance(event, Response):  # by far the most common: first, and short
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
-                waiter.value = event.result
-                waiter.event.set()
+                waiter.resolve(event.result)
         elif isinstance(event, ErrorResponse):
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
-                waiter.error = event.error
-                waiter.event.set()
+                waiter.fail(event.error)
         elif isinstance(event, Request):
             self._serve_request(event)
         elif isinstance(event, Notification):
@@ -361,8 +395,7 @@ class HostSession:
         if event.request_id is not None:
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
-                waiter.error = error
-                waiter.event.set()
+                waiter.fail(error)
         excerpt = repr(event.data[:120])[2:-1] if event.data else ""
         log.warning("%s%s", error, f": {excerpt}" if excerpt else "")
 
@@ -482,8 +515,7 @@ class HostSession:
         waiters = list(self._waiters.values())
         self._waiters.clear()
         for waiter in waiters:
-            waiter.error = self._closed_error()
-            waiter.event.set()
+            waiter.fail(self._closed_error())
         self._outbox_lot.unpark_all()
         self._room_lot.unpark_all()
         self._drained_lot.unpark_all()
