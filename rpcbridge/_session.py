@@ -345,12 +345,18 @@ class HostSession:
     async def _run_reader(self) -> None:
         stdout = self._channel.reader
         conn = self._conn
+        waiters = self._waiters
         try:
             while True:
                 data = await stdout.read(min(max(_READ_SIZE, conn.bytes_wanted), PIPE_SIZE))
                 conn.receive_data(data)
                 while (event := conn.next_event()) is not None:
-                    self._deliver(event)
+                    if type(event) is Response:  # by far the most common: no further call
+                        waiter = waiters.pop(event.request_id, None)
+                        if waiter is not None:
+                            waiter.resolve(event.result)
+                    else:
+                        self._deliver(event)
                 self._send(conn.data_to_send())
                 if not data:
                     break
@@ -361,11 +367,8 @@ class HostSession:
         await self._host_gone()
 
     def _deliver(self, event: object) -> None:
-        if isinstance(event, Response):  # by far the most common: first, and short
-            waiter = self._waiters.pop(event.request_id, None)
-            if waiter is not None:
-                waiter.resolve(event.result)
-        elif isinstance(event, ErrorResponse):
+        """Act on every event but a ``Response`` (``_run_reader`` resolves those itself)."""
+        if isinstance(event, ErrorResponse):
             waiter = self._waiters.pop(event.request_id, None)
             if waiter is not None:
                 waiter.fail(event.error)
