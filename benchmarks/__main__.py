@@ -145,7 +145,9 @@ def _notes(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short run (under ~60 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="short run (~90 s with the default contenders)"
+    )
     parser.add_argument("--reps", type=int, help="repetitions (default: 5, quick: 3)")
     parser.add_argument(
         "--contenders",
