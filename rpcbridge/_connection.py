@@ -288,15 +288,15 @@ class RpcConnection:
             item = self._reader.next_event()
             if item is None:
                 return None
-            if type(item) is bytes:
+            if type(item) is bytes or type(item) is bytearray:
                 if self._trace is not None:
-                    self._trace("recv", item)
+                    self._trace("recv", bytes(item))
                 # The common case in one go: the result of a pending call.
                 try:
                     message = _json.loads(item)
                 except ValueError as exc:
                     reason = f"a frame that is not JSON: {exc}"
-                    events.append(ProtocolViolation(reason, item[:_EXCERPT]))
+                    events.append(ProtocolViolation(reason, bytes(item[:_EXCERPT])))
                     continue
                 if type(message) is dict and "result" in message:
                     request_id = message.get("id")
@@ -319,7 +319,7 @@ class RpcConnection:
                 self._receive_oversized(item)
         return events.popleft()
 
-    def _receive_parsed(self, message: Any, body: bytes) -> None:
+    def _receive_parsed(self, message: Any, body: bytes | bytearray) -> None:
         if type(message) is dict:
             self._receive_message(message, None, body)
         elif type(message) is list and message:
@@ -336,7 +336,9 @@ class RpcConnection:
             # An empty batch, or a message that is neither an object nor an array.
             self._reject(None, None)
 
-    def _receive_message(self, message: dict[str, Any], batch: _Batch | None, body: bytes) -> None:
+    def _receive_message(
+        self, message: dict[str, Any], batch: _Batch | None, body: bytes | bytearray
+    ) -> None:
         method = message.get("method")
         if method is None:
             self._receive_answer(message, body)
@@ -411,7 +413,7 @@ class RpcConnection:
         else:
             self._outgoing.append(self._frame(message, small=True))
 
-    def _receive_answer(self, message: dict[str, Any], body: bytes) -> None:
+    def _receive_answer(self, message: dict[str, Any], body: bytes | bytearray) -> None:
         request_id = message.get("id")
         if type(request_id) is not int or request_id not in self._pending:
             if type(request_id) is int and request_id in self._cancelled:
@@ -421,7 +423,7 @@ class RpcConnection:
             if request_id is None and isinstance(message.get("error"), dict):
                 error = RpcError.from_error_object(message["error"])
                 reason = f"the peer reports an error: {error}"
-            self._events.append(ProtocolViolation(reason, body[:_EXCERPT]))
+            self._events.append(ProtocolViolation(reason, bytes(body[:_EXCERPT])))
             return
         if "result" in message and "error" not in message:
             del self._pending[request_id]
@@ -436,7 +438,7 @@ class RpcConnection:
             self._events.append(
                 ProtocolViolation(
                     "an answer with neither (or both) of result and error",
-                    body[:_EXCERPT],
+                    bytes(body[:_EXCERPT]),
                     request_id,
                 )
             )

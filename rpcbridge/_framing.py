@@ -144,8 +144,12 @@ class FrameReader:
         else:
             self._eof = True
 
-    def next_event(self) -> bytes | Garbage | Oversized | None:
-        """Return the next body, a report of skipped bytes, or ``None`` if more data is needed."""
+    def next_event(self) -> bytes | bytearray | Garbage | Oversized | None:
+        """Return the next body, a report of skipped bytes, or ``None`` if more data is needed.
+
+        A body is ``bytes``, or — when it filled the receive buffer exactly, as a large body
+        does — that ``bytearray`` itself, handed over instead of copied (the reader starts a new
+        buffer)."""
         buf = self._buf
         if self._body_length < 0 and not self._discard and self._oversized < 0:
             # The common case in one go: `Content-Length: N` and a whole small body at the front.
@@ -176,14 +180,14 @@ class FrameReader:
 
     # -- bodies -------------------------------------------------------------------------------
 
-    def _maybe_extract_body(self) -> bytes | Garbage | Oversized | None:
+    def _maybe_extract_body(self) -> bytes | bytearray | Garbage | Oversized | None:
         length = self._body_length
         buf = self._buf
         if len(buf) < length:
             return self._maybe_truncated()
-        if len(buf) == length:
-            body = bytes(buf)
-            buf.clear()
+        if len(buf) == length:  # the body is the whole buffer: hand it over, do not copy it
+            body: bytes | bytearray = buf
+            self._buf = bytearray()
         else:
             with memoryview(buf) as view:
                 body = bytes(view[:length])
@@ -213,7 +217,7 @@ class FrameReader:
 
     # -- headers ------------------------------------------------------------------------------
 
-    def _maybe_extract_header(self) -> bytes | Garbage | Oversized | None:
+    def _maybe_extract_header(self) -> bytes | bytearray | Garbage | Oversized | None:
         buf = self._buf
         end = buf.find(_TERMINATOR, self._searched)
         if end < 0 or end > MAX_HEADER_SIZE:
@@ -243,7 +247,9 @@ class FrameReader:
             return self._maybe_extract_body()
         return self._start_body(length, end + 4)
 
-    def _start_body(self, length: int, header_size: int) -> bytes | Garbage | Oversized | None:
+    def _start_body(
+        self, length: int, header_size: int
+    ) -> bytes | bytearray | Garbage | Oversized | None:
         del self._buf[:header_size]
         if length > self.max_body_size:
             self._discard = length

@@ -237,6 +237,7 @@ class HostSession:
         waiter = _Waiter(on_progress)
         self._waiters[request_id] = waiter
         self._send(frame)
+        del frame  # a large request must not stay alive (once written) while the call waits
         try:
             await waiter.wait()
         except BaseException:
@@ -331,6 +332,7 @@ class HostSession:
                 finally:
                     self._writing = False
                 self._outbox_bytes -= sum(map(len, parts))
+                del parts  # written: let large frames go before the writer sleeps
                 if self._outbox_bytes <= _OUTBOX_LOW:
                     self._drained_lot.unpark_all()
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
@@ -355,6 +357,7 @@ class HostSession:
                         waiter = waiters.pop(event.request_id, None)
                         if waiter is not None:
                             waiter.resolve(event.result)
+                            waiter = None  # the result belongs to its caller alone now
                     else:
                         self._deliver(event)
                 self._send(conn.data_to_send())

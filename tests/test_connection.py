@@ -33,7 +33,7 @@ def decode(data: bytes) -> list[Any]:
     reader.receive_data(data)
     out = []
     while (item := reader.next_event()) is not None:
-        assert isinstance(item, bytes)
+        assert isinstance(item, bytes | bytearray)
         out.append(json.loads(item))
     return out
 

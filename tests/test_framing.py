@@ -19,7 +19,7 @@ from rpcbridge._framing import (
     encode_frame,
 )
 
-Item = bytes | Garbage | Oversized
+Item = bytes | bytearray | Garbage | Oversized
 
 
 def drain(reader: FrameReader) -> list[Item]:
@@ -50,7 +50,8 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def bodies(items: list[Item]) -> list[bytes]:
-    return [item for item in items if isinstance(item, bytes)]
+    """The bodies, as bytes (a large one may come as the reader's own bytearray)."""
+    return [bytes(item) for item in items if isinstance(item, bytes | bytearray)]
 
 
 def garbage(items: list[Item]) -> list[Garbage]:
@@ -219,6 +220,25 @@ def test_large_body_in_small_chunks() -> None:
         reader.receive_data(frame[i : i + 65536])
         out += drain(reader)
     assert out == [body]
+
+
+def test_a_body_handed_over_without_a_copy_is_never_touched_again() -> None:
+    """A large body that fills the buffer exactly comes out as the buffer itself (no second
+    copy of a 16 MiB answer); what the reader receives next must not land in it."""
+    body = b'"' + "数据🌏".encode() * 100_000 + b'"'
+    frame = encode_frame(body)
+    reader = FrameReader()
+    reader.receive_data(frame[:1000])
+    assert reader.next_event() is None
+    reader.receive_data(frame[1000:])
+    first = reader.next_event()
+    assert first == body
+    reader.receive_data(encode_frame(b"[1]") + frame[:500])
+    assert reader.next_event() == b"[1]"
+    assert reader.next_event() is None
+    reader.receive_data(frame[500:])
+    assert reader.next_event() == body
+    assert first == body
 
 
 # -- property tests --------------------------------------------------------------------------

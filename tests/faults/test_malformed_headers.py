@@ -31,7 +31,7 @@ def test_framer_reports_the_case_and_reads_the_next_frame(case: Path) -> None:
     items = []
     while (item := reader.next_event()) is not None:
         items.append(item)
-    assert [i for i in items if isinstance(i, bytes)] == [GOOD]
+    assert [i for i in items if isinstance(i, bytes | bytearray)] == [GOOD]
     assert any(isinstance(i, Garbage) for i in items)
 
 

@@ -57,7 +57,7 @@ def read_frames(reader: FrameReader) -> Any:
             if not chunk:
                 return
             continue
-        if isinstance(item, bytes):
+        if isinstance(item, bytes | bytearray):
             yield json.loads(item)
 
 
