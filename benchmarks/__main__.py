@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import core_overhead
+from . import core_overhead, memory, pool
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
 from .report import (
@@ -82,18 +82,31 @@ def _order(names: list[str], rep: int) -> list[str]:
     return order[::-1] if rep % 2 else order
 
 
-def _run_core(quick: bool, timeout: float) -> dict[str, Any] | None:
-    argv = [sys.executable, "-m", "benchmarks.core_overhead", "--json"]
+SECTIONS = ("core", "memory", "pool")
+"""The parts run after the contenders' table, each in its own process: ``core`` (per-call
+bookkeeping without I/O, ``core_overhead.py``), ``memory`` (peak RSS for a 16 MiB round trip
+and 10 000 calls in flight, ``memory.py``) and ``pool`` (one host against ``open_pool``, with
+CPU-bound handlers, and a member's crash, ``pool.py``)."""
+
+_SECTION_MODULES = {"core": core_overhead, "memory": memory, "pool": pool}
+
+
+def _run_section(name: str, quick: bool, timeout: float) -> dict[str, Any] | None:
+    """Run ``python -m benchmarks.<module> --json [--quick]``; its last stdout line is JSON."""
+    module = _SECTION_MODULES[name].__name__
+    argv = [sys.executable, "-m", module, "--json"]
     if quick:
         argv.append("--quick")
+    started = time.perf_counter()
     try:
         done = subprocess.run(
             argv, cwd=_ROOT, env=_worker_env(), stdout=subprocess.PIPE, text=True, timeout=timeout
         )
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.TimeoutExpired, IndexError, ValueError) as exc:
-        print(f"core overhead failed: {exc!r}", file=sys.stderr)
+        print(f"{name} failed: {exc!r}", file=sys.stderr)
         return None
+    print(f"{name}: done ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return result
 
 
@@ -109,7 +122,9 @@ def _notes(
     mode = "quick" if quick else "full"
     pinned = f", pinned to CPU {cpus}" if cpus else ""
     lines = [
-        f"Medians of {reps} repetitions ({mode} mode{pinned}), each in a fresh worker process; "
+        f"Medians of {reps} repetitions ({mode} mode{pinned}"
+        + (", the per-call-process baselines once" if quick else "")
+        + "), each in a fresh worker process; "
         f"contender order rotated per repetition. In parentheses: ratio to `{REFERENCE}`, "
         "**1.00 = as good as the floor, < 1 = worse, > 1 = better** (throughput: x / floor; "
         "startup and latency: floor / x).",
@@ -146,7 +161,9 @@ def _notes(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="short run (~90 s with the default contenders)"
+        "--quick",
+        action="store_true",
+        help="short run (under a minute with the default contenders)",
     )
     parser.add_argument("--reps", type=int, help="repetitions (default: 5, quick: 3)")
     parser.add_argument(
@@ -161,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         help="measure the sequential workload where the scheduler puts the processes, instead "
         "of pinning both to one CPU (see docs/performance.md)",
     )
-    parser.add_argument("--no-core", action="store_true", help="skip the core-overhead table")
+    parser.add_argument(
+        "--sections",
+        default=None,
+        help=f"comma-separated, from: {', '.join(SECTIONS)}, or 'none': what runs after the "
+        "contenders' table (default: all; quick: core only, the others have their own --quick: "
+        "python -m benchmarks.memory --quick, python -m benchmarks.pool --quick)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--worker-timeout", type=float, default=180.0)
     parser.add_argument(
@@ -177,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown contenders: {', '.join(unknown)}")
     names = [name for name in CONTENDERS if name in names]  # table order
+    if args.sections is None:
+        wanted_sections = ["core"] if args.quick else list(SECTIONS)
+    elif args.sections == "none":
+        wanted_sections = []
+    else:
+        wanted_sections = [name.strip() for name in args.sections.split(",") if name.strip()]
+        if unknown_sections := [name for name in wanted_sections if name not in SECTIONS]:
+            parser.error(f"unknown sections: {', '.join(unknown_sections)}")
     reps = args.reps or (3 if args.quick else 5)
     info = machine_info()
     started_at = dt.datetime.now(dt.UTC)
@@ -185,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     for rep in range(reps):
         for name in _order(names, rep):
+            if rep and args.quick and CONTENDERS[name].per_call_process:
+                continue  # quick: the per-call-process baselines (~10 s each) run once
             result = _run_worker(
                 name, rep, args.quick, args.worker_timeout, args.cpus, args.seq_unpinned
             )
@@ -197,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     summary = aggregate(runs, names)
 
-    core = None if args.no_core else _run_core(args.quick, args.worker_timeout)
+    sections = {
+        name: _run_section(name, args.quick, args.worker_timeout) for name in wanted_sections
+    }
     wall = time.perf_counter() - started
     info["load_average_end"] = load_average()
 
@@ -219,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             for m in METRICS
         ],
         "runs": runs,
-        "core_overhead": core,
+        "core_overhead": sections.get("core"),
+        "memory": sections.get("memory"),
+        "pool": sections.get("pool"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1)
@@ -236,13 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     print(compile_outputs_line(runs))
     print()
     print(_notes(summary, info, reps, args.quick, args.cpus, args.seq_unpinned))
-    if core is not None:
+    for name, section in sections.items():
         print()
-        print(core_overhead.render(core))
+        if section is None:
+            print(f"The {name} section failed (see stderr).")
+        else:
+            print(_SECTION_MODULES[name].render(section))
     print()
     print(f"Wall time {wall:.0f} s. Raw numbers: {args.output}")
 
-    ok = all(summary[name]["repetitions_ok"] for name in names)
+    ok = all(summary[name]["repetitions_ok"] for name in names) and all(
+        result is not None for result in sections.values()
+    )
     return 0 if ok else 1
 
 
