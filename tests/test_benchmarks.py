@@ -63,3 +63,17 @@ async def test_http_server_exits_on_close_and_is_killed_on_cancellation(
                 await client.call({"a": 1})
                 await trio.sleep_forever()
     assert spy.processes[1].returncode == -signal.SIGKILL
+
+
+async def test_pool_benchmark_handler_computes_what_its_python_reference_says() -> None:
+    """``bench.crunch`` (the pool benchmark's CPU-bound handler) is the hash chain
+    ``crunch_reference`` describes, so the pool's answers are checked against real work."""
+    import rpcbridge
+    from benchmarks.pool import CPU_HANDLER, crunch_reference
+
+    async with rpcbridge.open_bridge(handlers=[CPU_HANDLER]) as bridge:
+        for seed, rounds in [(0, 1), (7, 1000), (0xFFFFFFFF, 4321)]:
+            result = await bridge.call("bench.crunch", {"seed": seed, "rounds": rounds})
+            assert result == {"digest": crunch_reference(seed, rounds)}
+        with pytest.raises(rpcbridge.InvalidParams):
+            await bridge.call("bench.crunch", {"seed": -1, "rounds": 10})
