@@ -2,7 +2,8 @@
 /*
  * Host-side cost of one echo, without any process or pipe: frame body → decodeUtf8 →
  * JSON.parse → JSON.stringify → encodeFrame, for small and large messages, with the
- * transcode paths of lib/utf8.js and with plain Buffer#toString / Buffer.from.
+ * transcode paths of lib/utf8.js (ICU decode; chunked ICU encode of a large non-ASCII
+ * result, kept apart from its envelope) and with plain Buffer#toString / V8's UTF-8 writer.
  *
  *   node bench/codec.js
  */
@@ -25,9 +26,9 @@ function mixed(size, ascii) {
 
 const plain = {
   decodeUtf8: (bytes) => (isUtf8(bytes) ? bytes.toString('utf8') : undefined),
-  transcodeIfFaster: () => null,
+  prefersTranscode: () => false,
 };
-const chosen = { decodeUtf8: utf8.decodeUtf8, transcodeIfFaster: utf8.transcodeIfFaster };
+const chosen = { decodeUtf8: utf8.decodeUtf8, prefersTranscode: utf8.prefersTranscode };
 
 /** An echo function built on lib/ loaded afresh with `codec` in lib/utf8.js. */
 function echoWith(codec) {

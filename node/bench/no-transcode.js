@@ -5,4 +5,4 @@ const { isUtf8 } = require('node:buffer');
 const utf8 = require('../lib/utf8');
 utf8.decodeUtf8 = (bytes) => (isUtf8(bytes) ? bytes.toString('utf8') : undefined);
 utf8.encodeUtf8 = (text) => Buffer.from(text, 'utf8');
-utf8.transcodeIfFaster = () => null;
+utf8.prefersTranscode = () => false;

@@ -5,14 +5,15 @@
  *
  * What it does: `openChannel(channelFd, stdio, log)` returns
  *
- *   { input, output, write(buf, cb), inputName, outputName }
+ *   { input, output, write(buf, cb), writev(list, cb), inputName, outputName }
  *
  * `input` is the Readable the framer is fed from; `output` the stream 'drain' and 'error' come
  * from; `write` is the one function that puts frame bytes on the wire (the frame writer is its
- * only caller); the names are for log messages. On stdio, `input` is process.stdin and `write`
- * the real stdout writer captured by the stdout guard. On a socket, `input` and `output` are
- * the same net.Socket, and the guard's stdout writer is not used at all: fd 1 is then just the
- * log pipe, like fd 2.
+ * only caller), and `writev` the same for a frame made of several Buffers (the stream, corked,
+ * hands them to the OS together; `cb` fires once); the names are for log messages. On stdio,
+ * `input` is process.stdin and `write` the real stdout writer captured by the stdout guard.
+ * On a socket, `input` and `output` are the same net.Socket, and the guard's stdout writer is
+ * not used at all: fd 1 is then just the log pipe, like fd 2.
  *
  * Goals: the isolated channel makes the data path unreachable from everything the stdout guard
  * cannot cover (fs.writeSync(1, …), child processes with stdio "inherit", native code writing
@@ -54,6 +55,7 @@ const LINUX_O_CLOEXEC = 0o2000000;
  * @param {object} [log] for the close-on-exec warning
  * @returns {{input: import('node:stream').Readable, output: import('node:stream').Writable,
  *   write: (buf: Buffer, cb: (err?: Error|null) => void) => boolean,
+ *   writev: (list: Buffer[], cb: (err?: Error|null) => void) => boolean,
  *   inputName: string, outputName: string}}
  * @throws {ChannelError} the fd is not open, not a socket, or a socket Node cannot stream on
  */
@@ -63,6 +65,7 @@ function openChannel(channelFd, stdio, log) {
       input: process.stdin,
       output: stdio.stdout,
       write: stdio.writeStdout,
+      writev: (list, cb) => corkedWrite(stdio.stdout, stdio.writeStdout, list, cb),
       inputName: 'stdin',
       outputName: 'stdout',
     };
@@ -83,13 +86,32 @@ function openChannel(channelFd, stdio, log) {
     );
   }
   const name = `channel fd ${channelFd}`;
+  const write = (buf, cb) => socket.write(buf, cb);
   return {
     input: socket,
     output: socket,
-    write: (buf, cb) => socket.write(buf, cb),
+    write,
+    writev: (list, cb) => corkedWrite(socket, write, list, cb),
     inputName: name,
     outputName: name,
   };
+}
+
+/**
+ * Write the Buffers of one frame in one go: while the stream is corked its writes are only
+ * queued, and uncork() hands them all to `_writev` (writev(2) on a pipe or a socket). Nothing
+ * can come between them: the frame writer is the only writer of the channel.
+ * @returns {boolean} what the last write() returned (false: wait for 'drain')
+ */
+function corkedWrite(stream, write, list, cb) {
+  const last = list.length - 1;
+  stream.cork();
+  try {
+    for (let i = 0; i < last; i++) write(list[i]);
+    return write(list[last], cb);
+  } finally {
+    stream.uncork();
+  }
 }
 
 function checkSocketFd(fd) {
@@ -127,4 +149,4 @@ function inheritedByChildren(fd) {
   return match !== null && (parseInt(match[1], 8) & LINUX_O_CLOEXEC) === 0;
 }
 
-module.exports = { openChannel, ChannelError };
+module.exports = { openChannel, ChannelError, corkedWrite };

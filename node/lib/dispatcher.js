@@ -37,6 +37,7 @@ const { RequestContext } = require('./request-context');
 const { OutgoingRequests } = require('./outgoing-requests');
 const {
   isValidId,
+  arrayText,
   resultText,
   errorText,
   notificationText,
@@ -84,6 +85,7 @@ class Call {
 /** The answers of one batch, sent together once every request in it is answered. */
 class Batch {
   constructor() {
+    /** @type {import('./messages').JsonText[]} */
     this.parts = [];
     this.pending = 0;
     this.sealed = false;
@@ -191,7 +193,7 @@ class Dispatcher {
   }
 
   _sendBatch(batch) {
-    if (batch.parts.length > 0) this.writer.send(`[${batch.parts.join(',')}]`);
+    if (batch.parts.length > 0) this.writer.send(arrayText(batch.parts));
   }
 
   /**

@@ -11,13 +11,16 @@
  *
  * Goals: no per-message closure or timer; a frame is never split over two writes; when many
  * replies are produced in one synchronous burst (one stdin chunk full of small requests),
- * they leave in one write() instead of one syscall each.
+ * they leave in one write() instead of one syscall each; a large frame is never copied.
  *
  * Plan: `cork()`/`uncork()` bracket such a burst (the dispatcher brackets the handlers it
  * starts for one chunk). While corked, small frames are collected and joined into one Buffer
  * at `uncork()`; a frame of 64 KiB or more flushes the collection first and is written on its
- * own, so big payloads are never copied a second time. Each write() gets the same shared
- * completion callback, which counts finished writes; `flush()` waits for that count.
+ * own, so big payloads are never copied a second time. A frame that the encoder returns as a
+ * list of Buffers (a large non-ASCII body, transcoded in chunks: framer.js) is always written
+ * on its own, through `writev` (the channel corks the stream, writes each Buffer and uncorks:
+ * one writev syscall, one completion). Each write() gets the same shared completion callback,
+ * which counts finished writes; `flush()` waits for that count.
  */
 
 const { encodeFrame } = require('./framer');
@@ -31,13 +34,16 @@ class FrameWriter {
   /**
    * @param {object} options
    * @param {(buf: Buffer, cb: (err?: Error|null) => void) => boolean} options.write the real stdout writer
+   * @param {(list: Buffer[], cb: (err?: Error|null) => void) => boolean} [options.writev] writes
+   *   the Buffers of one frame together, `cb` once (default: `write` of their concatenation)
    * @param {import('node:events').EventEmitter} options.stream the stream 'drain' comes from
    * @param {() => void} [options.onBlocked] write() returned false: stop producing input
    * @param {() => void} [options.onDrained] the stream drained: input may resume
    * @param {(err: Error) => void} [options.onError] a write failed (EPIPE: the reader is gone)
    */
-  constructor({ write, stream, onBlocked = noop, onDrained = noop, onError = noop }) {
+  constructor({ write, writev, stream, onBlocked = noop, onDrained = noop, onError = noop }) {
     this._write = write;
+    this._writev = writev ?? ((list, cb) => write(Buffer.concat(list), cb));
     this._stream = stream;
     this._onBlocked = onBlocked;
     this._onDrained = onDrained;
@@ -69,13 +75,16 @@ class FrameWriter {
 
   /**
    * Send one message as one frame.
-   * @param {string|object} message JSON text (preferred: no second serialisation) or a value
+   * @param {string|string[]|object} message JSON text (preferred: no second serialisation),
+   *   JSON text in pieces (messages.js JsonText), or a value
    */
   send(message) {
     const frame = encodeFrame(message);
+    // A list is a large frame: encodeFrame only splits bodies of 64 KiB and more.
+    const large = Array.isArray(frame) || frame.length >= COALESCE_LIMIT;
     if (this._corked === 0) {
       this._writeFrame(frame);
-    } else if (frame.length >= COALESCE_LIMIT) {
+    } else if (large) {
       this._flushPending();
       this._writeFrame(frame);
     } else {
@@ -125,12 +134,13 @@ class FrameWriter {
     this._writeFrame(buf);
   }
 
+  /** @param {Buffer|Buffer[]} buf a frame, frames, or one frame as a list of Buffers */
   _writeFrame(buf) {
     if (this.failed !== null) return;
     this._issued++;
     let ok;
     try {
-      ok = this._write(buf, this._written);
+      ok = Array.isArray(buf) ? this._writev(buf, this._written) : this._write(buf, this._written);
     } catch (err) {
       this._written(err);
       return;

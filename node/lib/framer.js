@@ -10,7 +10,9 @@
  *   - onOversized({length, limit})      a frame whose body is over the limit (its bytes are
  *                                        then discarded as they arrive, never buffered).
  * `end()` reports whatever an interrupted frame left behind. `encodeFrame(message)` builds
- * `Content-Length: N\r\n\r\n` + body as ONE Buffer, so a frame is one write().
+ * `Content-Length: N\r\n\r\n` + body as ONE Buffer, so a frame is one write() — or, for a
+ * body with a large non-ASCII piece, as a list of Buffers that the writer hands to the OS in
+ * one writev (see "Encoding" below).
  * The rules are docs/protocol.md §1; this file is the Node side's single source for them.
  *
  * Goals: linear time in the bytes received whatever the chunking (a 32 MiB body in 64 KiB
@@ -38,9 +40,17 @@
  *            that word are carried over between chunks. The skipped run is reported once,
  *            when the reader resynchronises (or at end of stream), keeping at most the first
  *            64 KiB of it.
+ *
+ * Encoding: the message is a JsonText (messages.js: a string, or pieces that concatenated
+ * are the text; the pieces keep a large result apart from its envelope, so it is never
+ * copied to be joined). Each piece is sized first (`Buffer.byteLength`, or, for a large piece
+ * that ICU transcodes faster, by transcoding it: utf8.js), then the header is known. Without
+ * a transcoded piece the frame is one Buffer of exactly the frame's size, every piece written
+ * into it with `utf8Write`. With one, the transcoded chunks are not copied again: the frame is
+ * the list [header and the pieces before, chunks…, the pieces after], in order.
  */
 
-const { transcodeIfFaster } = require('./utf8');
+const { prefersTranscode, transcodeChunks } = require('./utf8');
 
 /** Maximum size of a header block, terminating empty line included (docs/protocol.md §1). */
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -416,19 +426,75 @@ class FrameReader {
 }
 
 /**
- * One complete frame: `Content-Length: N\r\n\r\n` + the UTF-8 body, in a single Buffer.
- * @param {string|object} message JSON text, or a value to serialise with JSON.stringify
- * @returns {Buffer}
+ * One complete frame: `Content-Length: N\r\n\r\n` + the UTF-8 body.
+ * @param {string|string[]|object} message JSON text, JSON text in pieces (messages.js
+ *   JsonText), or a value to serialise with JSON.stringify
+ * @returns {Buffer|Buffer[]} the frame in one Buffer, or (a large piece transcoded in chunks)
+ *   its bytes as a list of Buffers, in order
  */
 function encodeFrame(message) {
-  const json = typeof message === 'string' ? message : JSON.stringify(message);
-  const transcoded = transcodeIfFaster(json);
-  const size = transcoded === null ? Buffer.byteLength(json, 'utf8') : transcoded.length;
+  if (typeof message !== 'string') return encodePieces(Array.isArray(message) ? message : [JSON.stringify(message)]);
+  if (prefersTranscode(message)) return encodePieces([message]);
+  // The common case, one string: one Buffer of exactly the frame's size.
+  const size = Buffer.byteLength(message, 'utf8');
   const head = `Content-Length: ${size}\r\n\r\n`;
   const frame = Buffer.allocUnsafe(head.length + size);
   frame.latin1Write(head, 0);
-  if (transcoded === null) frame.utf8Write(json, head.length);
-  else transcoded.copy(frame, head.length);
+  frame.utf8Write(message, head.length);
+  return frame;
+}
+
+/** @param {string[]} pieces */
+function encodePieces(pieces) {
+  const count = pieces.length;
+  // sizes[i]: the UTF-8 length of a piece written with utf8Write, or -1 if it was transcoded.
+  const sizes = new Array(count);
+  let transcoded = null; // piece index → its chunks
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const piece = pieces[i];
+    if (prefersTranscode(piece)) {
+      const chunks = transcodeChunks(piece);
+      if (transcoded === null) transcoded = new Array(count);
+      transcoded[i] = chunks;
+      sizes[i] = -1;
+      for (let k = 0; k < chunks.length; k++) size += chunks[k].length;
+    } else {
+      const bytes = Buffer.byteLength(piece, 'utf8');
+      sizes[i] = bytes;
+      size += bytes;
+    }
+  }
+  const head = `Content-Length: ${size}\r\n\r\n`;
+  if (transcoded === null) {
+    const frame = Buffer.allocUnsafe(head.length + size);
+    let offset = frame.latin1Write(head, 0);
+    for (let i = 0; i < count; i++) if (sizes[i] > 0) offset += frame.utf8Write(pieces[i], offset);
+    return frame;
+  }
+  const frame = [];
+  let lead = head; // Latin-1 text that goes before the next run of written pieces
+  for (let i = 0; i < count; ) {
+    if (sizes[i] < 0) {
+      if (lead !== '') frame.push(Buffer.from(lead, 'latin1'));
+      lead = '';
+      const chunks = transcoded[i++];
+      for (let k = 0; k < chunks.length; k++) frame.push(chunks[k]);
+      continue;
+    }
+    let end = i;
+    let bytes = lead.length;
+    while (end < count && sizes[end] >= 0) bytes += sizes[end++];
+    if (bytes === 0) {
+      i = end; // only empty pieces
+      continue;
+    }
+    const run = Buffer.allocUnsafe(bytes);
+    let offset = lead === '' ? 0 : run.latin1Write(lead, 0);
+    lead = '';
+    for (; i < end; i++) if (sizes[i] > 0) offset += run.utf8Write(pieces[i], offset);
+    frame.push(run);
+  }
   return frame;
 }
 

@@ -5,10 +5,54 @@
  *
  * Goals: responses are built as text directly (no wrapper object per reply, and the member
  * order is always jsonrpc, id, result|error); a result that cannot be serialised (a cycle, a
- * BigInt) becomes a -32603 error instead of an exception in the dispatcher.
+ * BigInt) becomes a -32603 error instead of an exception in the dispatcher; a large result is
+ * never copied to add its envelope.
+ *
+ * Plan: every builder returns a `JsonText`: a string, or, when the serialised member is large
+ * (64 Ki characters or more), the pieces `[head, json, tail]` whose concatenation is the text.
+ * `head + json + tail` would be a rope that V8 flattens, a full copy of the result, on first
+ * use; the frame encoder (framer.js) writes the pieces one after the other instead.
  */
 
 const { RpcError, ErrorCodes } = require('./rpc-error');
+
+/** Serialised members at least this long stay apart from their envelope. */
+const SEPARATE = 64 * 1024;
+
+/**
+ * @typedef {string|string[]} JsonText a JSON text, or pieces that concatenated make one
+ */
+
+/**
+ * `head + json + tail`: one string when `json` is short, else the three pieces.
+ * @returns {JsonText}
+ */
+function wrap(head, json, tail) {
+  return json.length < SEPARATE ? head + json + tail : [head, json, tail];
+}
+
+/**
+ * The JSON array of several texts (the answers of a batch).
+ * @param {JsonText[]} texts
+ * @returns {JsonText}
+ */
+function arrayText(texts) {
+  if (texts.every((text) => typeof text === 'string')) return `[${texts.join(',')}]`;
+  const pieces = ['['];
+  for (let i = 0; i < texts.length; i++) {
+    if (i > 0) pieces.push(',');
+    const text = texts[i];
+    if (typeof text === 'string') pieces.push(text);
+    else for (let j = 0; j < text.length; j++) pieces.push(text[j]);
+  }
+  pieces.push(']');
+  return pieces;
+}
+
+/** The concatenation of a JsonText (for tests and logs: it copies a large text). */
+function joinText(text) {
+  return typeof text === 'string' ? text : text.join('');
+}
 
 /**
  * True for a valid request id: an integer or a string (docs/protocol.md §2).
@@ -26,39 +70,42 @@ function idText(id) {
  * The JSON text of a success response. Throws if `result` cannot be serialised.
  * @param {number|string|null} id
  * @param {*} result `undefined` is sent as null
- * @returns {string}
+ * @returns {JsonText}
  */
 function resultText(id, result) {
   const json = result === undefined ? 'null' : JSON.stringify(result);
   // JSON.stringify returns undefined for a function or a symbol: send null, as for undefined.
-  return `{"jsonrpc":"2.0","id":${idText(id)},"result":${json === undefined ? 'null' : json}}`;
+  return wrap(`{"jsonrpc":"2.0","id":${idText(id)},"result":`, json === undefined ? 'null' : json, '}');
 }
 
 /**
  * The JSON text of an error response.
  * @param {number|string|null} id
  * @param {{code: number, message: string, data?: *}} error
- * @returns {string}
+ * @returns {JsonText}
  */
 function errorText(id, error) {
+  let json;
   try {
-    return `{"jsonrpc":"2.0","id":${idText(id)},"error":${JSON.stringify(error)}}`;
+    json = JSON.stringify(error);
   } catch (err) {
     // `data` could not be serialised: keep code and message, explain the loss.
     const fallback = { code: error.code, message: String(error.message), data: { unserializable: String(err.message) } };
-    return `{"jsonrpc":"2.0","id":${idText(id)},"error":${JSON.stringify(fallback)}}`;
+    json = JSON.stringify(fallback);
   }
+  return wrap(`{"jsonrpc":"2.0","id":${idText(id)},"error":`, json, '}');
 }
 
 /**
  * The JSON text of a notification (`params` omitted when undefined).
  * @param {string} method
  * @param {*} [params]
+ * @returns {JsonText}
  */
 function notificationText(method, params) {
   return params === undefined
     ? `{"jsonrpc":"2.0","method":${JSON.stringify(method)}}`
-    : `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
+    : wrap(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":`, String(JSON.stringify(params)), '}');
 }
 
 /**
@@ -66,11 +113,12 @@ function notificationText(method, params) {
  * @param {number|string} id
  * @param {string} method
  * @param {*} [params]
+ * @returns {JsonText}
  */
 function requestText(id, method, params) {
   return params === undefined
     ? `{"jsonrpc":"2.0","id":${idText(id)},"method":${JSON.stringify(method)}}`
-    : `{"jsonrpc":"2.0","id":${idText(id)},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
+    : wrap(`{"jsonrpc":"2.0","id":${idText(id)},"method":${JSON.stringify(method)},"params":`, String(JSON.stringify(params)), '}');
 }
 
 /**
@@ -118,6 +166,10 @@ function errorObject(code, message, data) {
 }
 
 module.exports = {
+  SEPARATE,
+  wrap,
+  arrayText,
+  joinText,
   isValidId,
   resultText,
   errorText,

@@ -48,6 +48,7 @@ function serve({ options, modules, channel, log }) {
 
   const writer = new FrameWriter({
     write: channel.write,
+    writev: channel.writev,
     stream: output,
     onBlocked: () => input.pause(),
     onDrained: () => {

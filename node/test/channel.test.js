@@ -8,7 +8,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
+const { Writable } = require('node:stream');
 const { startChannelHost, frame } = require('../test-support/channel-host');
+const { corkedWrite } = require('../lib/channel');
 const { startHost, request, fixture } = require('../test-support/wire');
 
 const SLEEPY = ['--handlers', fixture('sleepy.mjs')];
@@ -128,4 +130,33 @@ test('a bad --channel-fd: exit 2 with a message, before serving anything', async
     }),
   );
   assert.equal(fs.statSync(path.join(dir, 'not-a-socket')).size, 0, 'nothing was written to the file');
+});
+
+test('corkedWrite hands the Buffers of one frame to the stream in one writev, with one callback', async () => {
+  const vectors = [];
+  const stream = new Writable({
+    highWaterMark: 16,
+    writev(chunks, cb) {
+      vectors.push(chunks.map((c) => c.chunk.toString()));
+      setImmediate(cb);
+    },
+  });
+  let calls = 0;
+  const done = new Promise((resolve) => {
+    const ok = corkedWrite(stream, (buf, cb) => stream.write(buf, cb), [Buffer.from('head:'), Buffer.from('a'.repeat(20)), Buffer.from('b')], () => {
+      calls++;
+      resolve();
+    });
+    assert.equal(ok, false, 'over the highWaterMark: wait for drain');
+  });
+  await done;
+  assert.deepEqual(vectors, [['head:', 'a'.repeat(20), 'b']]);
+  assert.equal(calls, 1);
+});
+
+test('a large non-ASCII echo crosses the channel intact (a frame written as several Buffers)', async (t) => {
+  const host = startChannelHost(t);
+  const text = '漢字 "q" \\ 😀 한국어 '.repeat(1 << 16);
+  assert.equal((await host.call('rpc.echo', { text })).result.text, text);
+  assert.deepEqual(host.channelProblems, []);
 });

@@ -18,7 +18,15 @@ function silentLogger(records = []) {
 function setup(handlers = {}, { ready = true } = {}) {
   const sent = [];
   const logs = [];
-  const writer = { send: (text) => sent.push(JSON.parse(text)), cork() {}, uncork() {} };
+  const texts = []; // what the writer was given: strings, or pieces (messages.js JsonText)
+  const writer = {
+    send: (text) => {
+      texts.push(text);
+      sent.push(JSON.parse(typeof text === 'string' ? text : text.join('')));
+    },
+    cork() {},
+    uncork() {},
+  };
   const log = silentLogger(logs);
   const builtins = createBuiltins({ listMethods: () => ['rpc.echo'], shutdown: async () => {} });
   const methods = new Map();
@@ -26,7 +34,7 @@ function setup(handlers = {}, { ready = true } = {}) {
   const dispatcher = new Dispatcher({ writer, methods, log });
   if (ready) dispatcher.setReady();
   const feed = (message) => dispatcher.receiveFrame(Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)));
-  return { dispatcher, sent, logs, feed };
+  return { dispatcher, sent, logs, feed, texts };
 }
 
 const req = (id, method, params) => (params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
@@ -473,4 +481,39 @@ test('shutdown helpers: -32000 for new requests, whenDrained, abortInflight', as
   await drained;
   assert.equal(signal.aborted, true);
   assert.deepEqual(sent.find((m) => m.id === 1).error, { code: -32000, message: 'shutting down' });
+});
+
+test('a large result, batch answer, notification or request reaches the writer in pieces, never joined', async () => {
+  const big = '漢字 "q" \\ 😀 '.repeat(10_000); // > 64 Ki characters once serialised
+  const { sent, texts, feed } = setup({
+    tell: (params, ctx) => {
+      ctx.notify('python.event', { big });
+      ctx.request('py.take', { big }).catch(() => {});
+      return 'told';
+    },
+  });
+  feed(req(1, 'rpc.echo', { big }));
+  await settle();
+  assert.ok(Array.isArray(texts[0]));
+  assert.equal(texts[0][0], '{"jsonrpc":"2.0","id":1,"result":');
+  assert.equal(texts[0][2], '}');
+  assert.deepEqual(sent[0], { jsonrpc: '2.0', id: 1, result: { big } });
+
+  feed([req(2, 'rpc.echo', { big }), req(3, 'rpc.echo', ['small'])]);
+  await settle();
+  assert.ok(Array.isArray(texts[1]));
+  assert.equal(texts[1][0], '[');
+  assert.ok(texts[1].every((piece) => typeof piece === 'string'), 'a flat list of strings');
+  assert.deepEqual(sent[1], [
+    { jsonrpc: '2.0', id: 2, result: { big } },
+    { jsonrpc: '2.0', id: 3, result: ['small'] },
+  ]);
+
+  feed(req(4, 'tell'));
+  await settle();
+  const [notification, request, answer] = texts.slice(2);
+  assert.ok(Array.isArray(notification) && Array.isArray(request));
+  assert.deepEqual(sent[2], { jsonrpc: '2.0', method: 'python.event', params: { big } });
+  assert.deepEqual({ ...sent[3], id: 0 }, { jsonrpc: '2.0', id: 0, method: 'py.take', params: { big } });
+  assert.equal(answer, '{"jsonrpc":"2.0","id":4,"result":"told"}', 'small texts stay strings');
 });

@@ -112,3 +112,45 @@ test('a failed write is reported once and later frames are not written', async (
   assert.equal(stream.writes.length, 2);
   await writer.flush();
 });
+
+/** JSON text that encodeFrame transcodes in chunks: a list of Buffers. */
+function largeMixedPieces(id) {
+  return [`{"jsonrpc":"2.0","id":${id},"result":`, JSON.stringify('漢字テスト😀ü "q" \\ 한국어 '.repeat(COALESCE_LIMIT / 4)), '}'];
+}
+
+test('a frame encoded as a list of Buffers leaves through writev, once, on its own, byte-identical', async () => {
+  const stream = fakeStream();
+  const vectors = [];
+  const writer = new FrameWriter({
+    write: stream.write,
+    writev: (list, cb) => {
+      vectors.push(list.length);
+      return stream.write(Buffer.concat(list), cb);
+    },
+    stream,
+  });
+  const pieces = largeMixedPieces(1);
+  const body = Buffer.from(pieces.join(''), 'utf8');
+  writer.cork();
+  writer.send('1');
+  writer.send(pieces);
+  writer.send('2');
+  writer.uncork();
+  assert.equal(vectors.length, 1);
+  assert.ok(vectors[0] > 2, 'header + chunks');
+  assert.equal(stream.writes.length, 3);
+  assert.equal(stream.writes[0], 'Content-Length: 1\r\n\r\n1');
+  assert.equal(stream.writes[1], `Content-Length: ${body.length}\r\n\r\n${body.toString('utf8')}`);
+  assert.equal(stream.writes[2], 'Content-Length: 1\r\n\r\n2');
+  stream.complete();
+  await writer.flush();
+});
+
+test('without a writev option, a list frame is written as one Buffer', () => {
+  const stream = fakeStream();
+  const writer = writerFor(stream);
+  const pieces = largeMixedPieces(2);
+  writer.send(pieces);
+  const body = pieces.join('');
+  assert.deepEqual(stream.writes, [`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`]);
+});

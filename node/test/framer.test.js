@@ -4,7 +4,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { FrameReader, encodeFrame, MAX_HEADER_BYTES } = require('../lib/framer');
-const { decodeUtf8, encodeUtf8, LARGE } = require('../lib/utf8');
+const { decodeUtf8, encodeUtf8, prefersTranscode, transcodeChunks, LARGE, TRANSCODE_STEP } = require('../lib/utf8');
+const { resultText, arrayText, joinText } = require('../lib/messages');
 
 /** Feed `chunks` to a fresh reader; return the events as plain values. */
 function read(chunks, options = {}) {
@@ -257,7 +258,7 @@ test('encodeFrame and decodeUtf8 agree with Buffer for large ASCII, mixed and as
   ];
   for (const text of samples) {
     const json = JSON.stringify({ text });
-    const frame = encodeFrame(json);
+    const frame = bytesOf(encodeFrame(json)); // a list of Buffers for the mixed text
     const expected = Buffer.from(json, 'utf8');
     const head = `Content-Length: ${expected.length}\r\n\r\n`;
     assert.equal(frame.subarray(0, head.length).toString('latin1'), head);
@@ -273,4 +274,75 @@ test('decodeUtf8 rejects invalid UTF-8, small and large', () => {
     assert.equal(decodeUtf8(Buffer.concat([Buffer.alloc(LARGE, 'a'), bad])), undefined);
   }
   assert.equal(decodeUtf8(Buffer.from('"ok é"')), '"ok é"');
+});
+
+/** The frame the host sent before frames could be lists: header + UTF-8 of the whole text. */
+function frameOf(text) {
+  const body = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
+}
+
+/** encodeFrame's result as one Buffer (it is a list when a piece was transcoded in chunks). */
+function bytesOf(frame) {
+  return Array.isArray(frame) ? Buffer.concat(frame) : frame;
+}
+
+const MIXED = '漢字テスト😀ü "q" \\ \n';
+
+test('transcodeChunks never splits a surrogate pair, wherever the step boundary falls', () => {
+  const step = TRANSCODE_STEP;
+  for (let at = step - 3; at <= step + 1; at++) {
+    // an emoji (two code units) starting at `at`, in text ICU transcodes (mostly CJK)
+    const text = '漢'.repeat(at) + '😀' + '字'.repeat(step) + '🎉😀';
+    assert.ok(prefersTranscode(text));
+    const chunks = transcodeChunks(text);
+    assert.ok(chunks.length >= 2, 'several steps');
+    assert.ok(Buffer.concat(chunks).equals(Buffer.from(text, 'utf8')), `pair at ${at}`);
+  }
+});
+
+test('encodeFrame of JSON text in pieces is byte-identical to encodeFrame of the joined text', () => {
+  const head = '{"jsonrpc":"2.0","id":7,"result":';
+  const bigMixed = JSON.stringify({ text: MIXED.repeat(LARGE / 4), more: '🎉'.repeat(100) });
+  const bigAscii = JSON.stringify({ code: 'function f(a) { return a + "x"; }\n'.repeat(LARGE / 8) });
+  const cases = [
+    [head, bigMixed, '}'], // transcoded in chunks: a list of Buffers
+    [head, bigAscii, '}'], // V8's writer: one Buffer
+    [head, 'null', '}'],
+    ['', bigMixed, ''], // empty pieces
+    [bigMixed], // the large piece first: the header gets a Buffer of its own
+    ['[', head, bigMixed, '}', ',', head, bigAscii, '}', ',', '{"jsonrpc":"2.0","id":9,"result":"é"}', ']'],
+  ];
+  for (const pieces of cases) {
+    const joined = pieces.join('');
+    const frame = encodeFrame(pieces);
+    assert.ok(bytesOf(frame).equals(frameOf(joined)), `pieces of lengths ${pieces.map((p) => p.length)}`);
+    assert.ok(bytesOf(encodeFrame(joined)).equals(frameOf(joined)), 'joined');
+  }
+  assert.ok(Array.isArray(encodeFrame([head, bigMixed, '}'])), 'a transcoded piece is not copied into one frame Buffer');
+  assert.ok(!Array.isArray(encodeFrame([head, bigAscii, '}'])));
+});
+
+test('a large non-ASCII body split across chunks inside multi-byte characters round-trips byte-exact', () => {
+  // Text whose UTF-8 has 2-, 3- and 4-byte sequences everywhere, well over LARGE.
+  const params = { text: MIXED.repeat(40_000), emoji: '😀🎉👍🏽'.repeat(5_000) };
+  const request = frameOf(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'rpc.echo', params }));
+  // Cut into odd-sized chunks (prime lengths), so cuts land inside characters and the header.
+  const chunks = [];
+  for (let i = 0, size = 7; i < request.length; i += size, size = size === 7 ? 65_521 : size === 65_521 ? 1_009 : 7) {
+    chunks.push(request.subarray(i, i + size));
+  }
+  const bodies = [];
+  const reader = new FrameReader({ onFrame: (body) => bodies.push(Buffer.from(body)) });
+  for (const chunk of chunks) reader.push(chunk);
+  assert.equal(bodies.length, 1);
+  const message = JSON.parse(decodeUtf8(bodies[0]));
+  assert.deepEqual(message.params, params);
+  const reply = resultText(message.id, message.params);
+  assert.ok(Array.isArray(reply), 'a large result stays apart from its envelope');
+  const expected = frameOf(`{"jsonrpc":"2.0","id":1,"result":${JSON.stringify(params)}}`);
+  assert.ok(bytesOf(encodeFrame(reply)).equals(expected));
+  assert.ok(bytesOf(encodeFrame(arrayText([reply, '{"jsonrpc":"2.0","id":2,"result":0}']))).equals(
+    frameOf(`[${joinText(reply)},{"jsonrpc":"2.0","id":2,"result":0}]`),
+  ));
 });

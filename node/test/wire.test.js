@@ -62,6 +62,31 @@ test('a 32 MiB body makes the round trip intact', async (t) => {
   assert.ok(answer.result.text === text);
 });
 
+test('a large non-ASCII body written in pieces cut inside characters gets a byte-exact answer', async (t) => {
+  const host = startHost(t);
+  const raw = [];
+  host.child.stdout.on('data', (chunk) => raw.push(chunk));
+  // Over 8 MiB, every UTF-8 length, surrogate pairs in JavaScript.
+  const params = { text: '漢字 and ascii, "quotes" \\ 😀 한국어 ü '.repeat(1 << 18), flags: '🏳️‍🌈👍🏽'.repeat(1000) };
+  const bytes = frame(request(1, 'rpc.echo', params));
+  assert.ok(bytes.length > 8 << 20);
+  const emoji = Buffer.from('😀');
+  for (let at = 0; at < bytes.length; ) {
+    // cut one byte into the next emoji at least 1 MiB further on
+    const next = bytes.indexOf(emoji, at + (1 << 20));
+    const end = next < 0 ? bytes.length : next + 1 + (at % 3);
+    host.write(bytes.subarray(at, end));
+    at = end;
+    await delay(1);
+  }
+  const answer = await host.answerFor(1);
+  assert.ok(answer.result.text === params.text && answer.result.flags === params.flags);
+  const body = Buffer.from(`{"jsonrpc":"2.0","id":1,"result":${JSON.stringify(params)}}`, 'utf8');
+  const expected = Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
+  assert.ok(Buffer.concat(raw).equals(expected), 'the frame on stdout, byte for byte');
+  assert.deepEqual(host.stdoutProblems, []);
+});
+
 test('1000 concurrent requests are all answered with matching ids', async (t) => {
   const host = startHost(t, SLEEPY);
   const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
