@@ -30,6 +30,12 @@ const COALESCE_LIMIT = 64 * 1024;
 
 function noop() {}
 
+function listLength(list) {
+  let bytes = 0;
+  for (let i = 0; i < list.length; i++) bytes += list[i].length;
+  return bytes;
+}
+
 class FrameWriter {
   /**
    * @param {object} options
@@ -37,14 +43,17 @@ class FrameWriter {
    * @param {(list: Buffer[], cb: (err?: Error|null) => void) => boolean} [options.writev] writes
    *   the Buffers of one frame together, `cb` once (default: `write` of their concatenation)
    * @param {import('node:events').EventEmitter} options.stream the stream 'drain' comes from
+   * @param {(bytes: number) => void} [options.onLargeFrame] a frame of 64 KiB or more was
+   *   handed to the stream (its size)
    * @param {() => void} [options.onBlocked] write() returned false: stop producing input
    * @param {() => void} [options.onDrained] the stream drained: input may resume
    * @param {(err: Error) => void} [options.onError] a write failed (EPIPE: the reader is gone)
    */
-  constructor({ write, writev, stream, onBlocked = noop, onDrained = noop, onError = noop }) {
+  constructor({ write, writev, stream, onLargeFrame = noop, onBlocked = noop, onDrained = noop, onError = noop }) {
     this._write = write;
     this._writev = writev ?? ((list, cb) => write(Buffer.concat(list), cb));
     this._stream = stream;
+    this._onLargeFrame = onLargeFrame;
     this._onBlocked = onBlocked;
     this._onDrained = onDrained;
     this._onError = onError;
@@ -82,6 +91,7 @@ class FrameWriter {
     const frame = encodeFrame(message);
     // A list is a large frame: encodeFrame only splits bodies of 64 KiB and more.
     const large = Array.isArray(frame) || frame.length >= COALESCE_LIMIT;
+    if (large) this._onLargeFrame(Array.isArray(frame) ? listLength(frame) : frame.length);
     if (this._corked === 0) {
       this._writeFrame(frame);
     } else if (large) {

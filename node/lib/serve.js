@@ -17,10 +17,13 @@
  * dispatcher's: the handlers started for one input chunk run corked. Corking for a whole
  * event-loop turn, to also catch async handlers that settle without I/O, was measured with the
  * benchmark's Python client: no gain at 64 calls in flight, ~3 % slower one call at a time; so
- * it is not done.)
+ * it is not done.) The other policy is memory: once a message of 8 MiB or more has been
+ * received or sent, a full garbage collection runs after the next input chunk is handled, to
+ * free that message's transient copies early (lib/large-garbage.js).
  */
 
 const { FrameReader } = require('./framer');
+const { LargeGarbage } = require('./large-garbage');
 const { FrameWriter } = require('./frame-writer');
 const { Dispatcher } = require('./dispatcher');
 const { Lifecycle } = require('./lifecycle');
@@ -46,9 +49,11 @@ function serve({ options, modules, channel, log }) {
   let lifecycle = null;
   let inputStopped = false;
 
+  const largeGarbage = new LargeGarbage();
   const writer = new FrameWriter({
     write: channel.write,
     writev: channel.writev,
+    onLargeFrame: (bytes) => largeGarbage.note(bytes),
     stream: output,
     onBlocked: () => input.pause(),
     onDrained: () => {
@@ -69,7 +74,10 @@ function serve({ options, modules, channel, log }) {
   const dispatcher = new Dispatcher({ writer, methods, log });
   const framer = new FrameReader({
     maxBodySize: options.maxBodySize,
-    onFrame: (body) => dispatcher.receiveFrame(body),
+    onFrame: (body) => {
+      largeGarbage.note(body.length);
+      dispatcher.receiveFrame(body);
+    },
     onGarbage: (garbage) => log.warn(describeGarbage(garbage, inputName)),
     onOversized: (info) => {
       log.warn(`discarding a frame body of ${info.length} bytes: over the limit of ${info.limit} bytes (--max-body-size)`);
@@ -90,7 +98,13 @@ function serve({ options, modules, channel, log }) {
   });
   lifecycle.install();
 
-  input.on('data', (chunk) => framer.push(chunk));
+  input.on('data', (chunk) => {
+    framer.push(chunk);
+    // The chunk, the bodies it completed and their decoded text are garbage now (a request's
+    // params live on, its handler has not started yet); so is what a huge reply sent since
+    // left behind. The moment to collect, if a huge message came or went.
+    largeGarbage.collect();
+  });
   let ended = false;
   const inputEnded = () => {
     if (ended) return;

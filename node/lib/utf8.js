@@ -20,8 +20,9 @@
  *     string); otherwise ICU's `transcode(buf, 'utf8', 'utf16le')` + a UCS-2 view is ~1.7x
  *     faster than `toString('utf8')` for text mixing ASCII, CJK and emoji (decode + JSON.parse:
  *     1 MiB 6.4 → 3.3 ms, 16 MiB 97 → 65 ms). It costs one transient UTF-16 copy of the body
- *     (the Buffer that `ucs2Slice` copies into a string); `toString('utf8')` would not make it,
- *     but is 25-35 ms slower per 16 MiB body, a fifth of a whole round trip: not taken. Transcoding in pieces
+ *     (the Buffer that `ucs2Slice` copies into a string), which the host's GC hint
+ *     (lib/large-garbage.js) collects; `toString('utf8')` would not make it, but is 25-35 ms
+ *     slower per 16 MiB body, a fifth of a whole round trip: not taken. Transcoding in pieces
  *     and joining them does not help either: JSON.parse flattens the joined rope, a copy of
  *     the same size.
  *   - encoding from 64 Ki characters: for text with many non-ASCII characters (a sample of 128

@@ -121,6 +121,7 @@ function largeMixedPieces(id) {
 test('a frame encoded as a list of Buffers leaves through writev, once, on its own, byte-identical', async () => {
   const stream = fakeStream();
   const vectors = [];
+  const events = [];
   const writer = new FrameWriter({
     write: stream.write,
     writev: (list, cb) => {
@@ -128,6 +129,7 @@ test('a frame encoded as a list of Buffers leaves through writev, once, on its o
       return stream.write(Buffer.concat(list), cb);
     },
     stream,
+    onLargeFrame: (bytes) => events.push(bytes),
   });
   const pieces = largeMixedPieces(1);
   const body = Buffer.from(pieces.join(''), 'utf8');
@@ -142,6 +144,7 @@ test('a frame encoded as a list of Buffers leaves through writev, once, on its o
   assert.equal(stream.writes[0], 'Content-Length: 1\r\n\r\n1');
   assert.equal(stream.writes[1], `Content-Length: ${body.length}\r\n\r\n${body.toString('utf8')}`);
   assert.equal(stream.writes[2], 'Content-Length: 1\r\n\r\n2');
+  assert.deepEqual(events, [Buffer.byteLength(stream.writes[1])], 'onLargeFrame: large frames only, with their size');
   stream.complete();
   await writer.flush();
 });

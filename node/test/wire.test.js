@@ -66,7 +66,8 @@ test('a large non-ASCII body written in pieces cut inside characters gets a byte
   const host = startHost(t);
   const raw = [];
   host.child.stdout.on('data', (chunk) => raw.push(chunk));
-  // Over 8 MiB, every UTF-8 length, surrogate pairs in JavaScript.
+  // Over 8 MiB (the host then collects its garbage early: lib/large-garbage.js), every UTF-8
+  // length, surrogate pairs in JavaScript.
   const params = { text: '漢字 and ascii, "quotes" \\ 😀 한국어 ü '.repeat(1 << 18), flags: '🏳️‍🌈👍🏽'.repeat(1000) };
   const bytes = frame(request(1, 'rpc.echo', params));
   assert.ok(bytes.length > 8 << 20);
