@@ -80,30 +80,23 @@ _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 class _Waiter:
     """One pending call: the caller's task while it sleeps, the outcome, and who wants progress.
 
-    The caller sleeps in ``wait`` and the reader wakes it with ``resolve`` or ``fail``: one
-    ``wait_task_rescheduled``/``reschedule`` pair, which is what a ``trio.Event`` does for a
-    single waiter, minus the event and its parking lot (measurably cheaper per call).
+    The caller sleeps in ``wait_task_rescheduled(waiter.abort)`` and the reader wakes it with
+    ``resolve`` or ``fail``: what a ``trio.Event`` does for a single waiter, minus the event and
+    its parking lot (measurably cheaper per call). A cancelled caller is not woken later.
     """
 
-    __slots__ = ("done", "error", "on_progress", "task", "value")
+    __slots__ = ("error", "on_progress", "task", "value")
 
-    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
-        self.task: trio.lowlevel.Task | None = None
-        self.done = False
+    def __init__(
+        self, task: trio.lowlevel.Task, on_progress: Callable[[Any], object] | None
+    ) -> None:
+        self.task: trio.lowlevel.Task | None = task  # None once woken or cancelled
         self.value: Any = None
         self.error: BaseException | None = None
         self.on_progress = on_progress
 
-    async def wait(self) -> None:
-        """Sleep until ``resolve`` or ``fail`` (a checkpoint if that already happened).
-        Cancellable: a cancelled caller is not woken later."""
-        if self.done:
-            await trio.lowlevel.checkpoint()
-            return
-        self.task = trio.lowlevel.current_task()
-        await trio.lowlevel.wait_task_rescheduled(self._abort)
-
-    def _abort(self, _: object) -> trio.lowlevel.Abort:
+    def abort(self, _: object) -> trio.lowlevel.Abort:
+        """The caller was cancelled while asleep: it must not be rescheduled again."""
         self.task = None
         return trio.lowlevel.Abort.SUCCEEDED
 
@@ -118,7 +111,6 @@ class _Waiter:
         self._wake()
 
     def _wake(self) -> None:
-        self.done = True
         task = self.task
         if task is not None:
             self.task = None
@@ -234,12 +226,12 @@ class HostSession:
         if self._closing or self._gone is not None:
             raise self._closed_error()
         request_id, frame = self._conn.send_request(method, params)
-        waiter = _Waiter(on_progress)
+        waiter = _Waiter(trio.lowlevel.current_task(), on_progress)
         self._waiters[request_id] = waiter
-        self._send(frame)
+        self._send(frame)  # never awaits, never answers a call: the caller sleeps next
         del frame  # a large request must not stay alive (once written) while the call waits
         try:
-            await waiter.wait()
+            await trio.lowlevel.wait_task_rescheduled(waiter.abort)
         except BaseException:
             if self._waiters.pop(request_id, None) is not None:
                 self._send(self._conn.send_cancel(request_id))
