@@ -104,6 +104,20 @@ test('typescript 7 (no transpileModule) → 1002 saying so; what its module prin
   assert.deepEqual(host.stdoutProblems, []);
 });
 
+test('a typescript module that cannot transpile and keeps its worker busy: 1002, and the worker is still ended', async (t) => {
+  const host = startHost(t, [], withTypescript(path.join(COMPILE_FIXTURES, 'lingering-typescript-7.cjs')));
+  const { error } = await host.call('compile', { source: 'let a = 1', engine: 'typescript' });
+  assert.equal(error.code, 1002);
+  assert.match(error.message, /typescript 7\.0\.2 .*has no transpileModule/);
+  const threads = () => Number(require('node:fs').readFileSync(`/proc/${host.pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m)[1]);
+  const withWorker = threads();
+  await delay(1500); // past the grace period (FAILED_WORKER_GRACE_MS): the worker is terminated
+  assert.ok(threads() < withWorker, `the worker thread ended (${withWorker} threads, now ${threads()})`);
+  assert.equal((await host.call('compile', { source: 'let a = 1' })).result.engine, 'esbuild');
+  host.end();
+  assert.deepEqual(await host.finished(5_000), { code: 0, signal: null });
+});
+
 test('typescript engine failures: a throw is -32603, a dead worker is -32603 and the next compile gets a new one', async (t) => {
   const host = startHost(t, [], withTypescript(path.join(COMPILE_FIXTURES, 'flaky-typescript.cjs')));
   const ok = (await host.call('compile', { source: 'fine', engine: 'typescript' })).result;

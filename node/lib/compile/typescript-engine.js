@@ -36,7 +36,7 @@ const { optionRejected, engineUnavailable } = require('./errors');
 const { LineIndex, fromTypeScript } = require('./diagnostics');
 const { appendInlineMap, stripMapComment, normaliseTypeScriptMap } = require('./source-maps');
 const { typescriptSpecifier, typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
-const { TypeScriptThread } = require('./typescript-thread');
+const { TypeScriptThread, FAILED_WORKER_GRACE_MS } = require('./typescript-thread');
 
 const BASE_OPTIONS = Object.freeze({ newLine: 'lf' });
 const JSX_OPTION = Object.freeze({ automatic: 'react-jsx', classic: 'react', preserve: 'preserve' });
@@ -81,7 +81,7 @@ class TypeScriptEngine {
       },
       (failure) => {
         if (this._thread === started) this._thread = null;
-        thread.terminate().catch(() => {});
+        thread.finish(FAILED_WORKER_GRACE_MS).catch(() => {});
         throw unavailable(failure, specifier, modulePath);
       },
     );

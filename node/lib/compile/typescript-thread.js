@@ -168,10 +168,37 @@ class TypeScriptThread {
   async terminate() {
     if (this._worker !== null) await this._worker.terminate();
   }
+
+  /**
+   * End a worker that could not start (its module failed to load, or cannot transpile): let it
+   * exit on its own, so that what it printed on the way is still forwarded to this thread's
+   * stdout guard (terminate() drops the output a worker has not handed over yet: a fake
+   * TypeScript 7 that logs while loading lost its last line that way under load); terminate it
+   * only if it is still running after `graceMs` (the module left a timer, say). Never keeps
+   * the host alive.
+   * @param {number} graceMs
+   */
+  async finish(graceMs) {
+    const worker = this._worker;
+    if (worker === null || this._closed) return;
+    worker.unref();
+    let timer = null;
+    const exited = new Promise((resolve) => worker.once('exit', () => resolve(true)));
+    const late = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+      timer.unref();
+    });
+    const ended = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (!ended) await worker.terminate();
+  }
 }
+
+/** How long a worker that failed to start may take to exit on its own before it is terminated. */
+const FAILED_WORKER_GRACE_MS = 1000;
 
 function detach(entry) {
   if (entry.onAbort !== null) entry.signal.removeEventListener('abort', entry.onAbort);
 }
 
-module.exports = { TypeScriptThread, WORKER_SCRIPT };
+module.exports = { TypeScriptThread, WORKER_SCRIPT, FAILED_WORKER_GRACE_MS };
