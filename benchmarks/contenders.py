@@ -390,6 +390,8 @@ class HttpContender:
         import httpx
         import trio
 
+        from .floor_client import stop_child
+
         process = await trio.lowlevel.open_process(
             ["node", str(HTTP_SERVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -408,15 +410,7 @@ class HttpContender:
             process.kill()  # cancelled or failed: no graceful shutdown
             raise
         finally:
-            # Closing its stdin stops the server (it exits on EOF); kill it if it lingers.
-            with trio.CancelScope(shield=True):
-                await process.stdin.aclose()
-                with trio.move_on_after(2):
-                    await process.wait()
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-                await process.stdout.aclose()
+            await stop_child(process)  # the server exits at stdin EOF; killed if it lingers
 
     def open(self) -> AbstractAsyncContextManager[Client]:
         return self._open()

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import trio
 
-__all__ = ["FLOOR_HOST", "FloorClient", "open_floor"]
+__all__ = ["FLOOR_HOST", "FloorClient", "open_floor", "stop_child"]
 
 FLOOR_HOST = Path(__file__).resolve().parent / "floor" / "floor-host.js"
 _PIPE_SIZE = 1 << 20
@@ -168,12 +168,18 @@ async def open_floor(
             finally:
                 nursery.cancel_scope.cancel()
     finally:
-        with trio.CancelScope(shield=True):
-            assert process.stdin is not None and process.stdout is not None
-            await process.stdin.aclose()
-            with trio.move_on_after(2):
-                await process.wait()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            await process.stdout.aclose()
+        await stop_child(process)
+
+
+async def stop_child(process: trio.Process, grace: float = 2.0) -> None:
+    """Close the child's stdin (it exits at EOF), kill it if it is still there after ``grace``
+    seconds, and close its stdout; shielded from cancellation."""
+    with trio.CancelScope(shield=True):
+        assert process.stdin is not None and process.stdout is not None
+        await process.stdin.aclose()
+        with trio.move_on_after(grace):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await process.stdout.aclose()
