@@ -10,19 +10,7 @@
 const { isUtf8 } = require('node:buffer');
 const utf8 = require('../lib/utf8');
 
-function mixed(size, ascii) {
-  const parts = ascii ? ['hello world ', 'abc def '] : ['hello "world" \\ ', '漢字テスト', '😀🎉', 'abc ', 'ünïcödé ', 'x'];
-  let seed = 7;
-  const out = [];
-  let n = 0;
-  while (n < size) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const p = parts[seed % parts.length];
-    out.push(p);
-    n += Buffer.byteLength(p);
-  }
-  return out.join('');
-}
+const { mixed } = require('./mixed-text');
 
 const plain = {
   decodeUtf8: (bytes) => (isUtf8(bytes) ? bytes.toString('utf8') : undefined),

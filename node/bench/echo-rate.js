@@ -24,19 +24,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 
-function mixed(size) {
-  const parts = ['hello "world" \\ ', '漢字テスト', '😀🎉', 'abc ', 'ünïcödé ', 'x'];
-  let seed = 7;
-  const out = [];
-  let n = 0;
-  while (n < size) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const p = parts[seed % parts.length];
-    out.push(p);
-    n += Buffer.byteLength(p);
-  }
-  return out.join('');
-}
+const { mixed } = require('./mixed-text');
 
 function startHost() {
   const args = [...values['node-args'].split(' ').filter(Boolean), values.host];
