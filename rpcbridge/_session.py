@@ -567,9 +567,14 @@ class HostSession:
         )
 
     async def handshake(self, timeout: float) -> None:
+        """Check ``rpc.hello``, bounded by ``timeout`` (the start-up timeout) alone.
+
+        The bridge-wide ``call_timeout`` does not apply: it bounds the caller's calls, and a
+        host still loading its handler modules must not fail to start because it is short.
+        """
         with trio.move_on_after(timeout):
             try:
-                hello = await self.call("rpc.hello")
+                hello = await self.call_without_timeout("rpc.hello", None, None)
             except HostExited as exc:
                 if exc.returncode == _EXIT_NODE_TOO_OLD:
                     raise HostSetupError("\n".join(exc.stderr_tail)) from exc

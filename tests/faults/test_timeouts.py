@@ -46,6 +46,15 @@ async def test_bridge_wide_default_timeout_and_per_call_override() -> None:
             assert await bridge.call("rpc.echo", [1]) == [1]  # the bridge is still healthy
 
 
+async def test_call_timeout_does_not_bound_the_start_up_handshake() -> None:
+    # A call_timeout shorter than any host's start-up must not fail open_bridge(): it bounds
+    # the caller's calls, and start-up has its own startup_timeout.
+    async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], call_timeout=1e-6) as bridge:
+        assert bridge.hello is not None and bridge.hello["protocol"] == 1
+        with pytest.raises(rpcbridge.CallTimeout):
+            await bridge.call("fault.sleep", {"ms": 5000})
+
+
 async def test_cancelling_the_caller_is_not_a_timeout() -> None:
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], call_timeout=10) as bridge:
         with trio.move_on_after(0.1) as scope:
