@@ -7,8 +7,8 @@
   options need no quoting): ``rpcbridge call initialize '{}' --command pylsp --stdio``.
   Exit status: 0 with a result, 1 for an error answer (code, message and data on stderr), 2
   for a usage error or a bridge failure.
-* ``doctor``: checks ``node``, the host's npm packages and compile engines, and makes one
-  round trip; a checklist with what to fix. Exit status 0 when every check passed, else 1.
+* ``doctor``: checks ``node`` (which one, and where it came from), the bundled host (checkout
+  or wheel), one round trip and the compile engines; a checklist with what to fix. Exit status 0 when every check passed, else 1.
 
 ``compile`` sends every TypeScript/JavaScript file named (folders are searched recursively)
 through one host, all at once up to ``--jobs`` in flight, with a progress bar on a terminal
@@ -145,10 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     call.set_defaults(subparser=call)
     commands.add_parser(
         "doctor",
-        help="check node, the host's npm packages and engines, and one round trip",
-        description="Check that rpcbridge can work here: node (>= 20), the bundled host and "
-        "its npm packages, the compile engines, and one round trip. Prints a checklist with "
-        "what to fix; exit status 0 when every check passed, else 1.",
+        help="check node, the host, one round trip and the compile engines",
+        description="Check that rpcbridge can work here: node (>= 20; which one and where it "
+        "came from), the bundled host (a checkout, or which wheel), one round trip, and the "
+        "compile engines. Prints a checklist with what to fix; exit status 0 when every check "
+        "passed, else 1.",
     )
     return parser
 
