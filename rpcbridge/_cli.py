@@ -8,7 +8,8 @@
   Exit status: 0 with a result, 1 for an error answer (code, message and data on stderr), 2
   for a usage error or a bridge failure.
 * ``doctor``: checks ``node`` (which one, and where it came from), the bundled host (checkout
-  or wheel), one round trip and the compile engines; a checklist with what to fix. Exit status 0 when every check passed, else 1.
+  or wheel), one round trip and the compile engines; a checklist with what to fix. Exit
+  status 0 when every check passed, else 1.
 
 ``compile`` sends every TypeScript/JavaScript file named (folders are searched recursively)
 through one host, all at once up to ``--jobs`` in flight, with a progress bar on a terminal
