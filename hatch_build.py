@@ -192,7 +192,14 @@ class RuntimePackagesHook(BuildHookInterface):  # type: ignore[type-arg]
         target: str | None
         if wanted == "auto":
             target = host_platform()
-            if target is not None and shutil.which("npm") is None:
+            if target is None:
+                print(
+                    f"rpcbridge: WARNING: esbuild has no binary for {sys.platform} "
+                    f"{platform.machine()}, so this wheel carries no compile engines "
+                    "(py3-none-any).",
+                    file=sys.stderr,
+                )
+            elif shutil.which("npm") is None:
                 print(
                     "rpcbridge: WARNING: npm not found, so this wheel carries no compile "
                     "engines (py3-none-any); compile will say how to install esbuild. Install "

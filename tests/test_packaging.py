@@ -148,6 +148,26 @@ def test_sdist_ships_the_docs_and_builds_a_working_wheel(sdist: Path, tmp_path: 
     assert "rpcbridge/node/rpc-host.js" in zipfile.ZipFile(wheel).namelist()
 
 
+def test_without_npm_the_default_build_falls_back_to_the_pure_wheel_and_says_so(
+    tmp_path: Path,
+) -> None:
+    bare = tmp_path / "bin-without-npm"
+    bare.mkdir()
+    done = subprocess.run(
+        [sys.executable, "hatch_build.py", "--outdir", str(tmp_path / "dist")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": str(bare)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "npm not found, so this wheel carries no compile engines" in done.stderr
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    assert wheel.name == "rpcbridge-0.1.0-py3-none-any.whl"
+    assert wheel_json(wheel) == {"platform": None, "packages": {}}
+
+
 SCRIPT = """
 import trio, rpcbridge, rpcbridge._host as h
 print(h.bundled_host_dir())
