@@ -131,3 +131,50 @@ def test_a_progress_bar_on_a_terminal() -> None:
     assert process.returncode == 0
     assert b"compiling" in shown and b"\x1b[" in shown  # drawn with escape codes
     assert b"8 files: 8 compiled" in stdout  # the results still go to stdout, plainly
+
+
+PROJECT = ROOT / "node" / "test-support" / "fixtures" / "compile" / "project"
+ESBUILD = ROOT / "node" / "node_modules" / ".bin" / "esbuild"
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_each_file_gets_its_nearest_tsconfig_as_with_the_esbuild_cli(tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    sources = sorted(p.relative_to(PROJECT).as_posix() for p in PROJECT.rglob("*.*ts*"))
+    sources = [s for s in sources if not s.endswith(".json")]
+    subprocess.run(
+        [ESBUILD, *sources, f"--outdir={theirs}", "--jsx=automatic", "--log-level=error"],
+        cwd=PROJECT,
+        check=True,
+    )
+    result = rpcbridge_cli("compile", PROJECT, "--outdir", ours)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = _tree(theirs)
+    # The one difference, on purpose: .mts becomes .mjs (esbuild's CLI writes .js).
+    expected["lib/math.mjs"] = expected.pop("lib/math.js")
+    assert _tree(ours) == expected
+    assert expected["app/src/Panel.js"].startswith('"use strict";')  # from the base, by extends
+    assert 'from "preact/jsx-runtime"' in expected["lib/Button.js"]
+
+
+def test_tsconfig_option_applies_one_file_to_every_source(tmp_path: Path) -> None:
+    result = rpcbridge_cli(
+        "compile",
+        PROJECT / "loose",
+        "--outdir",
+        tmp_path,
+        "--tsconfig",
+        PROJECT / "app" / "tsconfig.json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = (tmp_path / "plain.js").read_text()
+    assert code.startswith('"use strict";') and "h(" in code  # app's settings, not the defaults
+    missing = rpcbridge_cli("compile", PROJECT / "loose", "--tsconfig", tmp_path / "nope.json")
+    assert missing.returncode == 1 and "nope.json" in missing.stdout
