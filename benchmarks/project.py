@@ -11,6 +11,13 @@ needs. Then, in the same run:
   same files, alternating, ``--repeats`` times each; medians and their ratio (target ≤ 1.3x),
   and whether both wrote the same bytes.
 
+* ``typecheck``: one host's ``typecheck`` of the project: cold (the first call: the worker
+  starts, loads TypeScript, checks everything), then warm re-checks after a one-file edit saved
+  on disk (the host notices it by itself) — a body edit (no exported type changes: the usual
+  save) and a shape edit (an exported interface changes: its importers are checked again) —
+  against spawning ``tsc --noEmit -p`` per check on the same project (target: the warm
+  re-check ≥ 20x faster). Each edit's expected TS2322 is verified.
+
 Prints a markdown table; ``--json`` prints the raw result as the last line (``python -m
 benchmarks`` runs it as its ``project`` section).
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -28,9 +36,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import trio
+
+import rpcbridge
+
 _ROOT = Path(__file__).resolve().parent.parent
 ESBUILD = _ROOT / "node" / "node_modules" / ".bin" / "esbuild"
+TSC = _ROOT / "node" / "node_modules" / ".bin" / "tsc"
 COMPILE_TARGET = 1.3
+TYPECHECK_TARGET = 20.0
 
 TSCONFIG = """{
   // the generated project's settings: strict (so every output starts with "use strict"),
@@ -68,8 +82,10 @@ declare module "react/jsx-runtime" {
 
 
 def _module(i: int) -> str:
-    previous = f'import {{ total{i - 1}, type Row{i - 1} }} from "./m{i - 1}";\n' if i else ""
-    base = f"total{i - 1}([])" if i else "0"
+    # Feature folders of ten modules, each importing the one before it in its folder.
+    chained = i % 10 != 0
+    previous = f'import {{ total{i - 1} }} from "./m{i - 1}";\n' if chained else ""
+    base = f"total{i - 1}([])" if chained else "0"
     rows = "\n".join(
         f'  {{ id: {k}, name: "row {k} of {i} — 你好", weight: {k * 0.5} }},' for k in range(8)
     )
@@ -212,6 +228,70 @@ def bench_compile(root: Path, names: list[str], repeats: int) -> dict[str, Any]:
     }
 
 
+def _edit(path: Path, old: str, new: str, stamp: int) -> None:
+    """Save an edit, with an mtime of its own (a coarse clock must still see it)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    seconds = time.time() + stamp
+    os.utime(path, (seconds, seconds))
+
+
+async def _typecheck_host(root: Path, edits: int) -> dict[str, Any]:
+    tsconfig = str(root / "tsconfig.json")
+    module = root / "src" / "lib" / "m12.ts"
+    body_old, body_new = "return [...rows12", 'const oops: number = "s";\n  return [...rows12'
+    shape_old, shape_new = "  weight: number;\n", "  weight: string;\n"
+    timings: dict[str, list[float]] = {"body": [], "shape": []}
+    async with rpcbridge.open_bridge(call_timeout=600) as bridge:
+        started = time.perf_counter()
+        cold = await bridge.call("typecheck", {"tsconfig": tsconfig})
+        cold_s = time.perf_counter() - started
+        if cold["diagnostics"]:
+            raise AssertionError(f"the generated project has errors: {cold['diagnostics'][:3]}")
+        stamp = 10
+        for _ in range(edits):
+            for kind, old, new in (("body", body_old, body_new), ("shape", shape_old, shape_new)):
+                for forward in (True, False):
+                    stamp += 10
+                    _edit(module, old if forward else new, new if forward else old, stamp)
+                    started = time.perf_counter()
+                    result = await bridge.call("typecheck", {"tsconfig": tsconfig})
+                    elapsed = time.perf_counter() - started
+                    codes = {d["code"] for d in result["diagnostics"]}
+                    if forward and "TS2322" not in codes:
+                        raise AssertionError(f"the {kind} edit's TS2322 was not reported: {codes}")
+                    if not forward and codes:
+                        raise AssertionError(f"reverting the {kind} edit left {codes}")
+                    if forward:  # the edit itself; the revert is the same work
+                        timings[kind].append(elapsed)
+    return {
+        "cold_s": cold_s,
+        "files": cold["files"],
+        "body_s": timings["body"],
+        "shape_s": timings["shape"],
+    }
+
+
+def bench_typecheck(root: Path, edits: int, tsc_runs: int) -> dict[str, Any]:
+    """One host's cold check and warm re-checks, against ``tsc --noEmit`` per check."""
+    host = trio.run(_typecheck_host, root, edits)
+    tsc = [_timed([TSC, "--noEmit", "-p", root / "tsconfig.json"], root) for _ in range(tsc_runs)]
+    tsc_s = statistics.median(tsc)
+    body_s = statistics.median(host["body_s"])
+    shape_s = statistics.median(host["shape_s"])
+    return {
+        **host,
+        "tsc_s": tsc,
+        "tsc_median_s": tsc_s,
+        "body_median_s": body_s,
+        "shape_median_s": shape_s,
+        "body_speedup": tsc_s / body_s,
+        "shape_speedup": tsc_s / shape_s,
+        "cold_speedup": tsc_s / host["cold_s"],
+        "target": TYPECHECK_TARGET,
+    }
+
+
 def run(quick: bool = False, files: int = 600, repeats: int | None = None) -> dict[str, Any]:
     """Generate the project, run every part, return the raw numbers."""
     reps = repeats or (3 if quick else 7)
@@ -222,6 +302,7 @@ def run(quick: bool = False, files: int = 600, repeats: int | None = None) -> di
             "mode": "quick" if quick else "full",
             "repeats": reps,
             "compile": bench_compile(root, names, reps),
+            "typecheck": bench_typecheck(root, edits=2 if quick else 5, tsc_runs=2 if quick else 3),
         }
 
 
@@ -242,6 +323,26 @@ def render(result: dict[str, Any]) -> str:
         "writes, the host's exit). Same output bytes: "
         + ("yes" if c["same_output"] else "**NO**")
         + ".",
+    ]
+    t = result["typecheck"]
+    met = "meets" if t["body_speedup"] >= t["target"] else "misses"
+    lines += [
+        "",
+        f"| type check, {t['files']} files | median s | `tsc --noEmit` ÷ this |",
+        "|---|---:|---:|",
+        f"| `tsc --noEmit -p` (a process per check) | {t['tsc_median_s']:.3f} | 1.0 |",
+        f"| `typecheck`, cold (worker start, TypeScript load, full check) | {t['cold_s']:.3f} "
+        f"| {t['cold_speedup']:.1f} |",
+        f"| `typecheck`, warm, after a body edit saved | {t['body_median_s']:.3f} "
+        f"| **{t['body_speedup']:.0f}x** ({met} the ≥ {t['target']:.0f}x target) |",
+        f"| `typecheck`, warm, after an exported type edit saved | {t['shape_median_s']:.3f} "
+        f"| {t['shape_speedup']:.1f}x |",
+        "",
+        f"Warm: medians of {len(t['body_s'])} edits of one module, each verified (the TS2322 it "
+        "introduces is reported, its revert clears it); the host stats the project's files at "
+        "each check and re-checks only the files the edit affects. An exported type edit "
+        "re-checks the files importing the module, transitively through those whose own "
+        "shape depends on it.",
     ]
     return "\n".join(lines)
 
