@@ -1,6 +1,8 @@
 """The command line: ``python -m rpcbridge COMMAND ...`` (also ``rpcbridge``).
 
-* ``compile SRC... [options]``: compile files through one host (below).
+* ``compile SRC... [options]``: compile files through one host (below); ``--check`` also
+  type-checks them, ``--watch`` keeps recompiling what is saved.
+* ``check SRC... [--tsconfig FILE]``: type-check TypeScript files through one host.
 * ``call METHOD [JSON] [--handlers PATH]... [--timeout S] [--trace] [--command ARGV...]``: one
   call, its result printed as pretty JSON on stdout. ``--command`` takes **the rest of the
   command line** as the argv of any stdio JSON-RPC server (so it comes last, and its own
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _call_command(args.subparser, args)
     if args.command == "doctor":
         return _doctor_command()
+    if args.command == "check":
+        return _cli_compile.run_check(args)
     return _cli_compile.run_compile(args)
 
 

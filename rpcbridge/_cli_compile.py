@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,11 +36,13 @@ from ._bridge import Bridge, open_bridge
 from ._diagnostics import Diagnostic
 from ._errors import BridgeError, CompileError, RpcError
 
-__all__ = ["add_commands", "bridge_failure", "run_compile"]
+__all__ = ["add_commands", "bridge_failure", "run_check", "run_compile"]
 
 SOURCE_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"})
 _OUTPUT_SUFFIX = {".mts": ".mjs", ".mjs": ".mjs", ".cts": ".cjs", ".cjs": ".cjs"}
 _SKIPPED_DIRS = frozenset({"node_modules", ".git"})
+CHECKED_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts"})
+_CONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json"})
 
 EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
 
@@ -91,12 +94,34 @@ def add_commands(commands: Any) -> None:
     )
     compile_.add_argument("--engine", choices=["esbuild", "typescript"], default="esbuild")
     compile_.add_argument(
+        "--check",
+        action="store_true",
+        help="also type-check the TypeScript files (semantic errors such as TS2322)",
+    )
+    compile_.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: recompile (and with --check, re-check) the files changed on save, "
+        "through the same host, until Ctrl-C",
+    )
+    compile_.add_argument(
         "--jobs",
         type=_positive,
         default=16,
         metavar="N",
         help="compiles in flight with --engine typescript (16)",
     )
+    check = commands.add_parser(
+        "check",
+        help="type-check TypeScript files and folders",
+        description="Type-check with TypeScript (semantic errors such as TS2322, not only "
+        "syntax): the files found in SRC..., as part of the project of --tsconfig or of the "
+        "tsconfig.json nearest to the first of them (an inferred strict project when there is "
+        "none). Exit status: 0 without errors, 1 with errors, 2 for a usage error or a bridge "
+        "failure.",
+    )
+    check.add_argument("sources", nargs="+", metavar="SRC", type=Path)
+    check.add_argument("--tsconfig", type=Path, metavar="FILE", help="the project's tsconfig.json")
 
 
 # -- finding the files ---------------------------------------------------------------------------
@@ -253,16 +278,79 @@ def run_compile(args: argparse.Namespace) -> int:
         print("rpcbridge: no TypeScript or JavaScript files found", file=sys.stderr)
         return EXIT_FAILURE
     output = Output()
-    started = time.perf_counter()
     try:
-        engine = trio.run(_compile_once, jobs, args, output)
+        if args.watch:
+            return trio.run(_watch, jobs, args, output)
+        return trio.run(_compile_once, jobs, args, output)
+    except KeyboardInterrupt:
+        output.line("rpcbridge: stopped")
+        return EXIT_OK
     except (BridgeError, BaseExceptionGroup) as exc:
         failure = bridge_failure(exc)
         if failure is None:
             raise
         print(f"rpcbridge: {failure}", file=sys.stderr)
         return EXIT_FAILURE
-    return report(output, jobs, args, engine, time.perf_counter() - started)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``rpcbridge check``: returns the exit status."""
+    try:
+        jobs = [job for job in find_sources(args.sources) if job.path.suffix in CHECKED_SUFFIXES]
+    except FileNotFoundError as exc:
+        print(f"rpcbridge: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not jobs:
+        print("rpcbridge: no TypeScript files found", file=sys.stderr)
+        return EXIT_FAILURE
+    output = Output()
+
+    async def check() -> int:
+        async with open_bridge() as bridge:
+            errors = await check_jobs(bridge, jobs, args.tsconfig, output)
+        return EXIT_COMPILE_ERRORS if errors else EXIT_OK
+
+    try:
+        return trio.run(check)
+    except (BridgeError, BaseExceptionGroup) as exc:
+        failure = bridge_failure(exc)
+        if failure is None:
+            raise
+        print(f"rpcbridge: {failure}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+async def check_jobs(
+    bridge: Bridge, jobs: Sequence[Job], tsconfig: Path | None, output: Output
+) -> int:
+    """Type-check the TypeScript files of ``jobs`` through ``bridge``, print what TypeScript
+    says and a summary line; returns the number of errors (a failure to check counts one)."""
+    files = [str(job.path) for job in jobs if job.path.suffix in CHECKED_SUFFIXES]
+    if not files:
+        return 0
+    params: dict[str, Any] = {"files": files}
+    if tsconfig is not None:
+        params["tsconfig"] = str(tsconfig)
+    started = time.perf_counter()
+    try:
+        result: dict[str, Any] = await bridge.call("typecheck", params)
+    except RpcError as exc:  # TypeScript missing (1002), a bad --tsconfig...
+        output.line(f"rpcbridge: check: {exc.message}", "bold red")
+        return 1
+    diagnostics = [Diagnostic.from_json(d) for d in result["diagnostics"]]
+    for diagnostic in diagnostics:
+        output.diagnostic(diagnostic)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    elapsed = (time.perf_counter() - started) * 1000
+    project = result["project"] or "no tsconfig.json: an inferred strict project"
+    output.line(
+        f"check: {result['files']} file{'s' * (result['files'] != 1)}: "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+        f"in {elapsed:.0f} ms ({result['engine']} {result['engineVersion']}; {project})",
+        "bold red" if errors else "bold green",
+    )
+    return errors
 
 
 def report(
@@ -286,9 +374,95 @@ def report(
     return EXIT_COMPILE_ERRORS if failed else EXIT_OK
 
 
-async def _compile_once(jobs: list[Job], args: argparse.Namespace, output: Output) -> str:
+async def _compile_once(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
     async with open_bridge() as bridge:
-        return await compile_jobs(bridge, jobs, args, output)
+        return await _build(bridge, jobs, args, output)
+
+
+async def _build(
+    bridge: Bridge,
+    jobs: list[Job],
+    args: argparse.Namespace,
+    output: Output,
+    checked: Sequence[Job] | None = None,
+) -> int:
+    """Compile (and with --check, type-check ``checked``, default ``jobs``) ``jobs``, print
+    the results; returns the exit status."""
+    started = time.perf_counter()
+    for job in jobs:
+        job.diagnostics, job.failed = [], False
+    engine = await compile_jobs(bridge, jobs, args, output)
+    status = report(output, jobs, args, engine, time.perf_counter() - started)
+    if args.check and await check_jobs(bridge, checked or jobs, args.tsconfig, output):
+        status = EXIT_COMPILE_ERRORS
+    output.flush()
+    return status
+
+
+def _is_watched(name: str, outdir: Path | None) -> bool:
+    path = Path(name)
+    if outdir is not None and path.is_relative_to(outdir):
+        return False  # our own outputs
+    if path.name in _CONFIG_NAMES:
+        return True
+    return path.suffix in SOURCE_SUFFIXES and not path.name.endswith(".d.ts")
+
+
+def _changed_jobs(changes: set[tuple[Any, str]], sources: Sequence[Path]) -> list[Job]:
+    """The files to build again after ``changes`` (watchfiles' set): those saved or added;
+    every file when a tsconfig.json/jsconfig.json changed."""
+    import watchfiles
+
+    changed = {
+        os.path.realpath(name) for kind, name in changes if kind != watchfiles.Change.deleted
+    }
+    everything = any(Path(name).name in _CONFIG_NAMES for _, name in changes)
+    return [
+        job for job in find_sources(sources) if everything or os.path.realpath(job.path) in changed
+    ]
+
+
+async def _watch(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
+    """Build once, then again on every save, until SIGINT (Ctrl-C) or SIGTERM.
+
+    Only the files saved are compiled again (every file when a tsconfig.json changed); with
+    --check the whole list is type-checked again (the host re-checks only what the edit
+    affects), so that an error an edit causes in another file is shown too.
+    """
+    import watchfiles
+
+    outdir = Path(await trio.Path(args.outdir).resolve()) if args.outdir is not None else None
+    stop = trio.Event()  # watchfiles stops at its next step once this is set
+
+    async def stop_on_signal() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                stop.set()
+                return
+
+    async with open_bridge() as bridge, trio.open_nursery() as nursery:
+        nursery.start_soon(stop_on_signal)
+        await _build(bridge, jobs, args, output)
+        output.line("watching for changes (Ctrl-C to stop)")
+        output.flush()
+        async for changes in watchfiles.awatch(
+            *args.sources,
+            watch_filter=lambda _kind, name: _is_watched(name, outdir),
+            step=50,
+            stop_event=stop,
+        ):
+            batch = await trio.to_thread.run_sync(_changed_jobs, changes, args.sources)
+            if not batch:
+                continue
+            shown = ", ".join(str(job.path) for job in batch[:5])
+            more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
+            output.line(f"changed: {shown}{more}")
+            checked = await trio.to_thread.run_sync(find_sources, args.sources)
+            await _build(bridge, batch, args, output, checked=checked)
+        nursery.cancel_scope.cancel()
+    output.line("rpcbridge: stopped")
+    output.flush()
+    return EXIT_OK
 
 
 async def compile_jobs(
