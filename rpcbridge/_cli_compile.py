@@ -21,6 +21,7 @@ without descending into skipped folders.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -31,6 +32,7 @@ from typing import Any, TextIO
 
 import attrs
 import trio
+import trio.lowlevel
 
 from ._bridge import Bridge, open_bridge
 from ._diagnostics import Diagnostic
@@ -440,25 +442,38 @@ async def _watch(jobs: list[Job], args: argparse.Namespace, output: Output) -> i
                 stop.set()
                 return
 
+    send, receive = trio.open_memory_channel[set[tuple[Any, str]]](math.inf)
+
+    async def watch() -> None:
+        # Watching starts before the first build, so that a file saved during it is seen.
+        async with send:
+            async for changes in watchfiles.awatch(
+                *args.sources,
+                watch_filter=lambda _kind, name: _is_watched(name, outdir),
+                step=50,
+                stop_event=stop,
+            ):
+                await send.send(changes)
+
     async with open_bridge() as bridge, trio.open_nursery() as nursery:
         nursery.start_soon(stop_on_signal)
+        nursery.start_soon(watch)
+        await (
+            trio.lowlevel.checkpoint()
+        )  # let watch() create its watcher (synchronously, on its first step)
         await _build(bridge, jobs, args, output)
         output.line("watching for changes (Ctrl-C to stop)")
         output.flush()
-        async for changes in watchfiles.awatch(
-            *args.sources,
-            watch_filter=lambda _kind, name: _is_watched(name, outdir),
-            step=50,
-            stop_event=stop,
-        ):
-            batch = await trio.to_thread.run_sync(_changed_jobs, changes, args.sources)
-            if not batch:
-                continue
-            shown = ", ".join(str(job.path) for job in batch[:5])
-            more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
-            output.line(f"changed: {shown}{more}")
-            checked = await trio.to_thread.run_sync(find_sources, args.sources)
-            await _build(bridge, batch, args, output, checked=checked)
+        async with receive:
+            async for changes in receive:
+                batch = await trio.to_thread.run_sync(_changed_jobs, changes, args.sources)
+                if not batch:
+                    continue
+                shown = ", ".join(str(job.path) for job in batch[:5])
+                more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
+                output.line(f"changed: {shown}{more}")
+                checked = await trio.to_thread.run_sync(find_sources, args.sources)
+                await _build(bridge, batch, args, output, checked=checked)
         nursery.cancel_scope.cancel()
     output.line("rpcbridge: stopped")
     output.flush()
