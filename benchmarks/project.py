@@ -238,8 +238,10 @@ def _edit(path: Path, old: str, new: str, stamp: int) -> None:
 
 async def _typecheck_host(root: Path, edits: int) -> dict[str, Any]:
     tsconfig = str(root / "tsconfig.json")
-    module = root / "src" / "lib" / "m12.ts"
-    body_old, body_new = "return [...rows12", 'const oops: number = "s";\n  return [...rows12'
+    modules = len(list((root / "src" / "lib").glob("m*.ts")))
+    m = min(12, modules - 1)  # a module inside a feature folder: imported by the next one
+    module = root / "src" / "lib" / f"m{m}.ts"
+    body_old, body_new = f"return [...rows{m}", f'const oops: number = "s";\n  return [...rows{m}'
     shape_old, shape_new = "  weight: number;\n", "  weight: string;\n"
     timings: dict[str, list[float]] = {"body": [], "shape": []}
     async with rpcbridge.open_bridge(call_timeout=600) as bridge:
