@@ -6,7 +6,8 @@
   engine the whole list goes to the host in ONE ``compileFiles`` call: the host reads the
   sources, compiles them in one esbuild build (each file under its nearest tsconfig.json, as
   the esbuild CLI does) and writes the outputs itself, answering with per-file diagnostics
-  only. ``--engine typescript`` compiles file by file (``compile``, up to ``--jobs`` in flight).
+  only. ``--engine typescript`` compiles file by file (``compile`` with ``tsconfig``, up to
+  ``--jobs`` in flight).
 * ``check SRC...``: type-checks the TypeScript project around each SRC (``typecheck``).
 
 Errors are printed the way compilers print them, then a summary. Exit status: 0 when
@@ -554,6 +555,8 @@ async def _compile_one(bridge: Bridge, job: Job, args: argparse.Namespace) -> di
         "filename": str(job.path),
         "engine": args.engine,
         "sourcemap": bool(args.sourcemap),
+        # the file's nearest tsconfig.json, or --tsconfig: as with the esbuild engine
+        "tsconfig": str(args.tsconfig) if getattr(args, "tsconfig", None) else True,
     }
     try:
         result: dict[str, Any] = await bridge.call("compile", params)

@@ -286,3 +286,12 @@ def test_watch_recompiles_on_save_reports_errors_and_stops_on_sigint(tmp_path: P
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_typescript_engine_also_reads_each_files_tsconfig(tmp_path: Path) -> None:
+    result = rpcbridge_cli(
+        "compile", PROJECT / "app", "--engine", "typescript", "--outdir", tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = (tmp_path / "src" / "Panel.js").read_text(encoding="utf-8")
+    assert "__decorate(" in code and "h(Fragment, null" in code  # from the base, by extends

@@ -177,10 +177,24 @@ for (const [params, field] of [
   });
 }
 
-test('compile: tsconfig with tsconfigRaw, with the typescript engine, or naming no file is -32602', async () => {
+test('compile with tsconfig on the typescript engine: TypeScript reads the file through extends; its jsx and class-field settings apply', async () => {
+  const panel = path.join(PROJECT, 'app', 'src', 'Panel.tsx');
+  const app = await host().call('compile', { source: fs.readFileSync(panel, 'utf8'), filename: panel, tsconfig: true, engine: 'typescript' });
+  assert.equal(app.error, undefined, JSON.stringify(app.error));
+  assert.match(app.result.code, /__decorate\(/); // experimentalDecorators, from the base through "extends"
+  assert.match(app.result.code, /h\(Fragment, null/); // jsxFactory, jsxFragmentFactory
+  assert.match(app.result.code, /this\.title = /); // useDefineForClassFields: false
+  const button = path.join(PROJECT, 'lib', 'Button.tsx');
+  const lib = await host().call('compile', { source: fs.readFileSync(button, 'utf8'), filename: button, tsconfig: true, engine: 'typescript' });
+  assert.match(lib.result.code, /from "preact\/jsx-runtime"/);
+  assert.match(lib.result.code, /this\.label = "ok"/); // "target": "es2020" in the file: fields assigned, as esbuild does
+  const plain = await host().call('compile', { source: fs.readFileSync(button, 'utf8'), filename: button, engine: 'typescript' });
+  assert.match(plain.result.code, /react\/jsx-runtime/); // without tsconfig: the params' defaults
+});
+
+test('compile: tsconfig with tsconfigRaw, or naming no file, is -32602', async () => {
   for (const params of [
     { source: '', tsconfig: true, tsconfigRaw: {} },
-    { source: '', tsconfig: true, engine: 'typescript' },
     { source: '', tsconfig: '/no/such/tsconfig.json' },
     { source: '', tsconfig: 1 },
   ]) {

@@ -20,8 +20,8 @@
  *   tsconfigRaw  object, or string (tsconfig.json text, comments and trailing commas allowed):
  *                parsed here (tsconfig.js), so the engines get an object
  *   tsconfig     true (the nearest tsconfig.json of `filename`, found on disk) | a path to a
- *                tsconfig.json; esbuild reads it and follows "extends" (tsconfig.js). Not
- *                with tsconfigRaw, not with the typescript engine
+ *                tsconfig.json; the engine reads it and follows "extends" (esbuild: its CLI's
+ *                rules; typescript: tsc's). Not with tsconfigRaw
  *   engine       "esbuild" (default) | "typescript"
  *
  * null is not "absent": an optional param is either left out or of its type.
@@ -161,7 +161,6 @@ function parseCompileParams(params) {
   let tsconfigFile;
   if (hasOwn(params, 'tsconfig')) {
     if (tsconfigRaw !== undefined) throw invalidParam('tsconfig', 'compile: "tsconfig" and "tsconfigRaw" cannot be given together');
-    if (engine === 'typescript') throw invalidParam('tsconfig', 'compile: "tsconfig" is supported by the esbuild engine only (use "tsconfigRaw" with the typescript engine)');
     tsconfigFile = tsconfigFileParam(params.tsconfig, filename);
   }
 
