@@ -165,6 +165,8 @@ for (const [params, field] of [
   [{ files: [] }, 'files'],
   [{ files: [{ path: 'a.ts', extra: 1 }] }, 'files'],
   [{ files: [{ path: 'a.ts', out: 'x.js' }, { path: 'b.ts', out: 'x.js' }] }, 'files'],
+  [{ files: [{ path: 'a.ts', out: 'x.js' }, { path: './a.ts', out: 'y.js' }] }, 'files'],
+  [{ files: [{ path: 'a.ts', out: 'build/a' }] }, 'files'],
   [{ files: ['a.ts'], sourcemap: 'inline' }, 'sourcemap'],
   [{ files: ['a.ts'], tsconfig: '/no/such/tsconfig.json' }, 'tsconfig'],
   [{ files: ['a.ts'], jsx: { runtime: 'magic' } }, 'jsx.runtime'],

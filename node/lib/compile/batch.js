@@ -64,6 +64,7 @@ function parseBatchParams(params) {
   }
   if (!Array.isArray(params.files) || params.files.length === 0) throw bad('files', '"files" must be a non-empty array of {"path", "out"} objects');
   const outs = new Map();
+  const sources = new Map();
   const files = params.files.map((entry, i) => {
     const item = typeof entry === 'string' ? { path: entry } : entry;
     if (!isPlainObject(item) || typeof item.path !== 'string' || item.path === '') {
@@ -74,11 +75,15 @@ function parseBatchParams(params) {
     }
     if (hasOwn(item, 'out') && (typeof item.out !== 'string' || item.out === '')) throw bad('files', `"files[${i}].out" must be a non-empty string`);
     const out = hasOwn(item, 'out') ? path.resolve(item.out) : null;
+    const abs = path.resolve(item.path);
+    if (sources.has(abs)) throw bad('files', `"files[${i}]" and "files[${sources.get(abs)}]" are the same file: ${item.path}`);
+    sources.set(abs, i);
     if (out !== null) {
+      if (path.extname(out) === '') throw bad('files', `"files[${i}].out" needs an extension (".js", ".mjs"…): ${item.out}`);
       if (outs.has(out)) throw bad('files', `"files[${i}].out" and "files[${outs.get(out)}].out" are the same file: ${item.out}`);
       outs.set(out, i);
     }
-    return { path: item.path, abs: path.resolve(item.path), out };
+    return { path: item.path, abs, out };
   });
 
   const options = { jsx: 'automatic' };
@@ -163,7 +168,7 @@ async function compileFiles(esbuild, params) {
   // each file's `out` below it), and the files only checked (`write: false`).
   const groups = new Map();
   opts.files.forEach((file, i) => {
-    const key = file.out === null ? '' : path.extname(file.out);
+    const key = file.out === null ? '' : path.extname(file.out); // never '' with an out (checked)
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(i);
   });
