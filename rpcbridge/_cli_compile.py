@@ -507,9 +507,10 @@ async def _compile_batch(
     try:
         result: dict[str, Any] = await bridge.call("compileFiles", params)
     except RpcError as exc:  # bad params (say, a --tsconfig that is not there): every file fails
+        jobs[0].diagnostics.append(Diagnostic(severity="error", message=str(exc)))
         for job in jobs:
             job.failed = True
-        jobs[0].diagnostics.append(Diagnostic(severity="error", message=str(exc)))
+            advance(job)
         return "esbuild"
     for job, answer in zip(jobs, result["files"], strict=True):
         job.failed = not answer["ok"]
