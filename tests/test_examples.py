@@ -29,6 +29,11 @@ def test_compile_demo() -> None:
     assert "broken/Broken.tsx" in out and "1 error(s)" in out
     assert "Broken.tsx:18:" in out
     assert "(the character at the column: 's')" in out
+    # The type error that compiles, caught by typecheck, and the fix checked warm:
+    assert "invoice.ts compiles to" in out
+    assert "invoice.ts:15:" in out and "[TS2322]" in out
+    assert "type check: 1 error(s)" in out
+    assert "after the fix (sent as text): 0 error(s)" in out
 
 
 def run_example_with(

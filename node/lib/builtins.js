@@ -10,6 +10,8 @@
  *   rpc.shutdown  → stop taking requests, let in-flight ones finish, dispose the modules,
  *                   then answer null; the host then flushes stdout and exits 0
  *   compile       → the compiler (lib/compile/, docs/compile.md)
+ *   compileFiles  → many files on disk in one call, read and written by the host (docs/compile.md)
+ *   typecheck     → semantic diagnostics of a TypeScript project kept warm (docs/compile.md)
  *
  * rpc.hello and rpc.shutdown take no params: absent, {} or [] are accepted, anything else is
  * -32602. Names in RESERVED_PREFIXES / RESERVED_NAMES can never be taken by a handler module.
@@ -32,7 +34,7 @@ const PROTOCOL_VERSION = 1;
 const WARMUP_DELAY_MS = 100;
 
 const BUILTIN_SOURCE = 'the host itself (built-in, node/lib/builtins.js)';
-const BUILTIN_NAMES = Object.freeze(['compile', 'rpc.echo', 'rpc.hello', 'rpc.shutdown']);
+const BUILTIN_NAMES = Object.freeze(['compile', 'compileFiles', 'rpc.echo', 'rpc.hello', 'rpc.shutdown', 'typecheck']);
 
 /** Names a handler module may not use, and who they are reserved for. */
 const RESERVED_PREFIXES = Object.freeze({
@@ -41,6 +43,8 @@ const RESERVED_PREFIXES = Object.freeze({
 });
 const RESERVED_NAMES = Object.freeze({
   compile: 'the compiler: "compile" is reserved',
+  compileFiles: 'the compiler: "compileFiles" is reserved',
+  typecheck: 'the type checker: "typecheck" is reserved',
 });
 
 /**
@@ -97,6 +101,12 @@ function createBuiltins({ listMethods, shutdown, compiler = null }) {
     },
     compile(params, ctx) {
       return theCompiler().compile(params, ctx);
+    },
+    compileFiles(params, ctx) {
+      return theCompiler().compileFiles(params, ctx);
+    },
+    typecheck(params, ctx) {
+      return theCompiler().typecheck(params, ctx);
     },
     'rpc.echo'(params) {
       return params === undefined ? null : params;

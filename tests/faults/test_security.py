@@ -55,7 +55,9 @@ async def test_no_method_loads_code() -> None:
         assert bridge.hello is not None
         assert sorted(bridge.hello["methods"]) == [
             "compile",
+            "compileFiles",  # reads and writes the files named (docs/security.md); runs none
             "rpc.echo",
             "rpc.hello",
             "rpc.shutdown",
+            "typecheck",  # reads the files of a project; runs none
         ]
