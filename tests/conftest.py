@@ -25,13 +25,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
-@pytest.fixture
-def on_trio(anyio_backend: Any) -> bool:
-    """Whether the test runs under trio (for the few lines that differ, e.g. which exception
-    class a cancelled handler sees)."""
-    return anyio_backend == "trio"
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """pytest-trio's trio_mode marks every async test as a trio test; the tests that run on
