@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import core_overhead, memory, pool
+from . import core_overhead, memory, pool, ticker
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
 from .report import (
@@ -82,13 +82,14 @@ def _order(names: list[str], rep: int) -> list[str]:
     return order[::-1] if rep % 2 else order
 
 
-SECTIONS = ("core", "memory", "pool")
+SECTIONS = ("core", "memory", "pool", "ticker")
 """The parts run after the contenders' table, each in its own process: ``core`` (per-call
 bookkeeping without I/O, ``core_overhead.py``), ``memory`` (peak RSS for a 16 MiB round trip
-and 10 000 calls in flight, ``memory.py``) and ``pool`` (one host against ``open_pool``, with
-CPU-bound handlers, and a member's crash, ``pool.py``)."""
+and 10 000 calls in flight, ``memory.py``), ``pool`` (one host against ``open_pool``, with
+CPU-bound handlers, and a member's crash, ``pool.py``) and ``ticker`` (how late a 10 ms ticker
+wakes on trio, asyncio and uvloop while 64 compiles run, ``ticker.py``)."""
 
-_SECTION_MODULES = {"core": core_overhead, "memory": memory, "pool": pool}
+_SECTION_MODULES = {"core": core_overhead, "memory": memory, "pool": pool, "ticker": ticker}
 
 
 def _run_section(name: str, quick: bool, timeout: float) -> dict[str, Any] | None:
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"comma-separated, from: {', '.join(SECTIONS)}, or 'none': what runs after the "
         "contenders' table (default: all; quick: core only, the others have their own --quick: "
-        "python -m benchmarks.memory --quick, python -m benchmarks.pool --quick)",
+        "python -m benchmarks.memory --quick, python -m benchmarks.pool --quick, "
+        "python -m benchmarks.ticker --quick)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--worker-timeout", type=float, default=180.0)
@@ -257,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "core_overhead": sections.get("core"),
         "memory": sections.get("memory"),
         "pool": sections.get("pool"),
+        "ticker": sections.get("ticker"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1)
