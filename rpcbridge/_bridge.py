@@ -308,6 +308,11 @@ async def open_bridge(
 ) -> AsyncIterator[Bridge]:
     """Start a host process and yield a ``Bridge`` to it; end the process on exit.
 
+    Works under trio and under asyncio (uvloop too): the bridge runs on the loop this block is
+    entered from (and raises ``RuntimeError`` outside one; use ``SyncBridge`` from plain code).
+    Under asyncio, cancelling the task that awaits a call (``Task.cancel()``,
+    ``asyncio.wait_for``, ``asyncio.timeout``) cancels the call as a trio cancel scope does.
+
     With ``command=None`` (the default) this runs the bundled ``node/rpc-host.js`` with
     ``node`` (``node=`` or ``$RPCBRIDGE_NODE`` choose another executable), loads the handler
     modules named in ``handlers`` into it, and checks its version with ``rpc.hello`` before

@@ -108,6 +108,7 @@ class HostSession:
     ) -> None:
         self._process = process
         self._runtime = runtime
+        self._new_waiter = runtime.waiter
         self._started = anyio.current_time()
         self._conn = RpcConnection(
             max_body_size=max_body_size, trace=self._trace if trace else None
@@ -198,7 +199,7 @@ class HostSession:
         if self._closing or self._gone is not None:
             raise self._closed_error()
         request_id, frame = self._conn.send_request(method, params)
-        waiter = self._runtime.waiter(on_progress)
+        waiter = self._new_waiter(on_progress)
         self._waiters[request_id] = waiter
         self._send(frame)  # never awaits, never answers a call: the caller sleeps next
         del frame  # a large request must not stay alive (once written) while the call waits

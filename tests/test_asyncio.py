@@ -75,7 +75,7 @@ def test_cancelling_the_awaiting_task_sends_one_cancel_request(run: Runner, tmp_
 
 
 @pytest.mark.parametrize("run", RUNNERS)
-def test_asyncio_wait_for_and_the_timeout_argument_cancel_on_the_wire(
+def test_wait_for_asyncio_timeout_and_the_timeout_argument_cancel_on_the_wire(
     run: Runner, tmp_path: Path
 ) -> None:
     record = tmp_path / "received.jsonl"
@@ -86,12 +86,16 @@ def test_asyncio_wait_for_and_the_timeout_argument_cancel_on_the_wire(
                 await asyncio.wait_for(bridge.call("hang", ["wait_for"]), 0.05)
             with pytest.raises(rpcbridge.CallTimeout):
                 await bridge.call("hang", ["timeout"], timeout=0.05)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await bridge.call("hang", ["asyncio.timeout"])
             assert await bridge.call("echo", [1]) == [1]
             assert bridge.in_flight == 0
 
     run(main())
     messages = received(record)
     hangs = {m["params"][0]: m["id"] for m in messages if m.get("method") == "hang"}
+    assert set(hangs) == {"wait_for", "timeout", "asyncio.timeout"}
     cancelled = [m["params"]["id"] for m in messages if m.get("method") == "$/cancelRequest"]
     assert sorted(cancelled) == sorted(hangs.values())
 
