@@ -11,7 +11,11 @@ target (issue 12) is a worst lateness of at most 5 ms under load on asyncio.
 On a busy machine a tick is also late when the OS does not run Python at all (both cores taken
 by Node, esbuild and whatever else runs). So each tick also notes the CPU time the loop's
 thread used meanwhile: lateness the loop's own work can explain is at most that
-(``min(lateness, thread CPU)``, the "blocked" columns); the rest is the machine's. ``--json``
+(``min(lateness, thread CPU)``, the "blocked" columns); the rest is the machine's. Where
+the loop lets us see its steps, the longest single step (one task step on trio, one callback
+on asyncio's own loop), counted in the thread's CPU time — how long our code held the loop,
+not how long the OS left it waiting — is measured too; uvloop's callbacks are compiled, so it
+has none. ``--json``
 prints the raw result as the last line (``python -m benchmarks`` uses it: the ``ticker``
 section).
 """
@@ -54,6 +58,57 @@ async def _tick(until: float, ticks: list[tuple[float, float]]) -> None:
         ticks.append((max(0.0, clock() - due), cpu() - cpu_before))
 
 
+class _LongestStep:
+    """The longest stretch (in the thread's CPU time) the loop ran one task step (trio) or one
+    callback (asyncio's own loop) without returning to it."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started: float | None = None
+        self._undo: list[Any] = []
+
+    # trio.abc.Instrument's hooks
+    def before_task_step(self, task: object) -> None:
+        self._started = time.thread_time()
+
+    def after_task_step(self, task: object) -> None:
+        if self._started is not None:  # not the step that was running when we were added
+            self.longest = max(self.longest, time.thread_time() - self._started)
+            self._started = None
+
+    def start(self) -> bool:
+        """Start timing the running loop's steps; ``False`` where it cannot (uvloop)."""
+        import sniffio
+
+        if sniffio.current_async_library() == "trio":
+            import trio
+
+            trio.lowlevel.add_instrument(self)  # type: ignore[arg-type]
+            self._undo.append(lambda: trio.lowlevel.remove_instrument(self))  # type: ignore[arg-type]
+            return True
+        import asyncio.events
+
+        if type(asyncio.get_running_loop()).__module__.startswith("uvloop"):
+            return False
+        handle = asyncio.events.Handle
+        run = handle._run
+        clock = time.thread_time
+
+        def timed(this: asyncio.events.Handle) -> None:
+            started = clock()
+            run(this)
+            self.longest = max(self.longest, clock() - started)
+
+        handle._run = timed  # type: ignore[method-assign,assignment]
+        self._undo.append(lambda: setattr(handle, "_run", run))
+        return True
+
+    def stop(self) -> None:
+        for undo in self._undo:
+            undo()
+        self._undo.clear()
+
+
 def _summary(ticks: list[tuple[float, float]]) -> dict[str, Any]:
     lateness = [late for late, _ in ticks]
     blocked = [min(late, busy) for late, busy in ticks]
@@ -91,15 +146,21 @@ async def measure(seconds: float) -> dict[str, Any]:
                 checker.check((await bridge.call("compile", params))["code"], params)
                 compiles += 1
 
+        steps = _LongestStep()
         started = time.perf_counter()
-        async with anyio.create_task_group() as group:
-            for _ in range(IN_FLIGHT):
-                group.start_soon(compile_loop)
-            group.start_soon(_tick, until, loaded)
+        timed = steps.start()
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(IN_FLIGHT):
+                    group.start_soon(compile_loop)
+                group.start_soon(_tick, until, loaded)
+        finally:
+            steps.stop()
         elapsed = time.perf_counter() - started
     return {
         "idle": _summary(idle),
         "loaded": _summary(loaded),
+        "longest_step_ms": steps.longest * 1e3 if timed else None,
         "compiles_per_s": compiles / elapsed,
     }
 
@@ -136,8 +197,8 @@ def render(result: dict[str, Any]) -> str:
         "ms under load on asyncio.",
         "",
         "| loop | idle worst | idle p99 | loaded worst | loaded p99 | loaded blocked worst "
-        "| loaded blocked p99 | ticks | compiles/s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| loaded blocked p99 | longest loop step | ticks | compiles/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for loop, one in result["loops"].items():
         idle, loaded = one["idle"], one["loaded"]
@@ -145,7 +206,8 @@ def render(result: dict[str, Any]) -> str:
             f"| {loop} | {idle['worst_ms']:.2f} ms | {idle['p99_ms']:.2f} ms "
             f"| **{loaded['worst_ms']:.2f} ms** | {loaded['p99_ms']:.2f} ms "
             f"| **{loaded['blocked_worst_ms']:.2f} ms** | {loaded['blocked_p99_ms']:.2f} ms "
-            f"| {loaded['ticks']} | {one['compiles_per_s']:,.0f} |"
+            f"| {_ms(one.get('longest_step_ms'))} | {loaded['ticks']} "
+            f"| {one['compiles_per_s']:,.0f} |"
         )
     verdicts = []
     for loop in ("asyncio", "uvloop"):
@@ -153,9 +215,17 @@ def render(result: dict[str, Any]) -> str:
         if one is not None:
             worst, blocked = one["loaded"]["worst_ms"], one["loaded"]["blocked_worst_ms"]
             verdict = "pass" if worst <= result["target_ms"] else "FAIL"
-            verdicts.append(f"{loop} {worst:.2f} ms ({verdict}; blocked at most {blocked:.2f} ms)")
+            step = one.get("longest_step_ms")
+            longest = "" if step is None else f", longest loop step {step:.2f} ms"
+            verdicts.append(
+                f"{loop} {worst:.2f} ms ({verdict}; blocked at most {blocked:.2f} ms{longest})"
+            )
     lines += ["", "Ticker target under load: " + "; ".join(verdicts) + "."]
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
 
 
 def main(argv: list[str]) -> int:
