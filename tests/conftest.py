@@ -25,6 +25,15 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
+@pytest.fixture
+def clock_resolution(anyio_backend: Any) -> float:
+    """The resolution of ``anyio.current_time()`` on the test's loop: uvloop's clock (libuv's
+    ``uv_now``) counts whole milliseconds, trio's and asyncio's are ``time.monotonic``."""
+    if anyio_backend == ("asyncio", {"use_uvloop": True}):
+        return 1e-3
+    return 1e-9
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """pytest-trio's trio_mode marks every async test as a trio test; the tests that run on
