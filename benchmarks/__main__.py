@@ -139,7 +139,8 @@ def _notes(
             else ", both processes pinned to one CPU (a cross-CPU wake-up on this VM would "
             "otherwise add a random ~35 µs per round trip)"
         )
-        + "; 64-conc = 64 trio tasks each looping on echo; 1 / 16 MiB = round trip of a string of that many UTF-8 "
+        + "; 64-conc = 64 tasks each looping on echo (trio tasks; asyncio tasks for "
+        "`rpcbridge-asyncio` and `rpcbridge-uvloop`, which run every workload on that loop); 1 / 16 MiB = round trip of a string of that many UTF-8 "
         "bytes (ASCII, CJK, emoji, quotes, backslashes), MiB/s one direction, echo checked; "
         "compile = esbuild transform of node/test-support/fixtures/compile/Dashboard.tsx "
         "(326 lines; loader tsx, jsx automatic, target esnext, no source map), one at a time "
