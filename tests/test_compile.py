@@ -9,12 +9,14 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 
 from .sourcemaps import original_line_of
+
+pytestmark = pytest.mark.anyio
 
 COMPONENT = """\
 import { useState } from "react";
@@ -174,7 +176,7 @@ async def test_200_concurrent_compiles_from_one_bridge(bridge: rpcbridge.Bridge)
         source = f"export const value{i}: number = {i} * 2;\nexport const Tag = () => <b>{i}</b>;\n"
         results[i] = (await compile_(bridge, source, filename=f"f{i}.tsx"))["code"]
 
-    async with trio.open_nursery() as nursery:
+    async with anyio.create_task_group() as nursery:
         for i in range(200):
             nursery.start_soon(one, i)
     assert len(results) == 200
@@ -184,7 +186,7 @@ async def test_200_concurrent_compiles_from_one_bridge(bridge: rpcbridge.Bridge)
 
 async def test_cancelling_a_compile_raises_cancelled_not_a_result(bridge: rpcbridge.Bridge) -> None:
     huge = "\n".join(f"export const c{i} = (x: number): number => x * {i};" for i in range(150_000))
-    with trio.move_on_after(0.05) as scope:
+    with anyio.move_on_after(0.05) as scope:
         await compile_(bridge, huge, filename="huge.ts")
     assert scope.cancelled_caught
     assert bridge.in_flight == 0
