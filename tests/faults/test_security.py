@@ -58,4 +58,5 @@ async def test_no_method_loads_code() -> None:
             "rpc.echo",
             "rpc.hello",
             "rpc.shutdown",
+            "rpc.stats",  # reports counters only (docs/protocol.md)
         ]
