@@ -129,7 +129,9 @@ class HandlerThread {
     this._clearCheck();
     const worker = this._worker;
     if (worker === null) return;
-    if (this._ready && this._disposers > 0) {
+    // Even without a dispose(), one round trip: the thread has then handled every abort posted
+    // before (the handlers' reactions are logged before the host exits).
+    if (this._ready) {
       await new Promise((resolve) => {
         worker.once('exit', resolve);
         worker.on('message', (message) => {

@@ -30,6 +30,13 @@
  * structured clone and a JSON.stringify.
  */
 
+// A worker's process.stderr is forwarded by the main thread, asynchronously: a record written
+// by a handler could then arrive after the handler's answer, or never (when the host exits or
+// the thread is ended). So this thread writes fd 2 itself, synchronously, as the main thread
+// does (stderr is a blocking pipe or file); this must happen before log.js captures the writer.
+const fs = require('node:fs');
+
+process.stderr.write = writeStderrSync;
 // console.* and process.stdout.write of this thread become stderr records, as on the main one.
 require('./stdout-guard');
 const { parentPort, workerData } = require('node:worker_threads');
@@ -244,6 +251,24 @@ loadHandlerModules(workerData.files).then(
   },
   (err) => parentPort.postMessage({ t: 'loadError', message: err && err.name === 'HandlerLoadError' ? err.message : String(err && err.stack) }),
 );
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function writeStderrSync(chunk, encoding, callback) {
+  if (typeof encoding === 'function') callback = encoding;
+  const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+  let offset = 0;
+  while (offset < data.length) {
+    try {
+      offset += fs.writeSync(2, data, offset);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') break; // stderr closed: a log line is not a reason to die
+      Atomics.wait(PAUSE, 0, 0, 1); // a non-blocking pipe that is full: wait for the reader
+    }
+  }
+  if (typeof callback === 'function') process.nextTick(callback);
+  return true;
+}
 
 function describe(err) {
   if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;
