@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import core_overhead, memory, pool
+from . import core_overhead, memory, pool, preemption
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
 from .report import (
@@ -82,13 +82,20 @@ def _order(names: list[str], rep: int) -> list[str]:
     return order[::-1] if rep % 2 else order
 
 
-SECTIONS = ("core", "memory", "pool")
+SECTIONS = ("core", "memory", "pool", "preemption")
 """The parts run after the contenders' table, each in its own process: ``core`` (per-call
 bookkeeping without I/O, ``core_overhead.py``), ``memory`` (peak RSS for a 16 MiB round trip
 and 10 000 calls in flight, ``memory.py``) and ``pool`` (one host against ``open_pool``, with
-CPU-bound handlers, and a member's crash, ``pool.py``)."""
+CPU-bound handlers, and a member's crash, ``pool.py``) and ``preemption`` (the handler
+thread's per-call cost, timeout → exception, other callers' echo p99 while a handler spins,
+``preemption.py``)."""
 
-_SECTION_MODULES = {"core": core_overhead, "memory": memory, "pool": pool}
+_SECTION_MODULES = {
+    "core": core_overhead,
+    "memory": memory,
+    "pool": pool,
+    "preemption": preemption,
+}
 
 
 def _run_section(name: str, quick: bool, timeout: float) -> dict[str, Any] | None:
@@ -257,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         "core_overhead": sections.get("core"),
         "memory": sections.get("memory"),
         "pool": sections.get("pool"),
+        "preemption": sections.get("preemption"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1)

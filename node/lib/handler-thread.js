@@ -89,6 +89,8 @@ class HandlerThread {
     this._unacked = new Set();
     this._checkTimer = null;
     this._lastHeard = 0;
+    this._outbox = [];
+    this._flush = () => this._flushOutbox();
     this._whenLoaded = null;
     this._disposers = 0;
   }
@@ -137,7 +139,7 @@ class HandlerThread {
         worker.on('message', (message) => {
           if (message.t === 'disposed') resolve();
         });
-        worker.postMessage({ t: 'dispose' });
+        this._send({ t: 'dispose' });
       });
     }
     // Not awaited: the host's exit ends the thread anyway, and every millisecond here delays it.
@@ -190,7 +192,24 @@ class HandlerThread {
       this._backlog.push(job);
       return;
     }
-    this._worker.postMessage({ t: 'call', seq: job.seq, id: job.id, method: job.method, params: job.params });
+    this._send({ t: 'call', seq: job.seq, id: job.id, method: job.method, params: job.params });
+  }
+
+  /**
+   * Post a message to the thread. Messages sent in one turn of the event loop (the calls one
+   * input chunk started, say) leave together, as one array: one wake-up of the thread, not one
+   * per call. Batching is one-way: the thread answers each call on its own, so an answer never
+   * waits behind a later call that might block.
+   */
+  _send(message) {
+    this._outbox.push(message);
+    if (this._outbox.length === 1) queueMicrotask(this._flush);
+  }
+
+  _flushOutbox() {
+    const batch = this._outbox;
+    this._outbox = [];
+    if (batch.length > 0 && this._worker !== null) this._worker.postMessage(batch);
   }
 
   _abort(job, reason) {
@@ -206,7 +225,7 @@ class HandlerThread {
     const error = RpcError.isRpcError(reason) ? reason : new RpcError(ErrorCodes.RequestCancelled, 'Request cancelled');
     job.abortAt = performance.now();
     this._unacked.add(job);
-    this._worker.postMessage({ t: 'abort', seq: job.seq, code: error.code, message: error.message });
+    this._send({ t: 'abort', seq: job.seq, code: error.code, message: error.message });
     this._scheduleCheck(this.preemptMs);
   }
 
@@ -269,10 +288,10 @@ class HandlerThread {
     this._requests.set(rid, { controller, seq });
     this._connection.request(method, params, controller.signal).then(
       (result) => {
-        if (this._requests.delete(rid) && worker === this._worker) worker.postMessage({ t: 'reply', rid, result });
+        if (this._requests.delete(rid) && worker === this._worker) this._send({ t: 'reply', rid, result });
       },
       (err) => {
-        if (this._requests.delete(rid) && worker === this._worker) worker.postMessage({ t: 'reply', rid, error: errorObjectOf(err) });
+        if (this._requests.delete(rid) && worker === this._worker) this._send({ t: 'reply', rid, error: errorObjectOf(err) });
       },
     );
   }
@@ -331,6 +350,7 @@ class HandlerThread {
     const options = { workerData: { files: this.files, state: state.buffer } };
     if (this.heapMb > 0) options.resourceLimits = { maxOldGenerationSizeMb: this.heapMb };
     const worker = new Worker(WORKER_SCRIPT, options);
+    this._outbox = []; // whatever was meant for the previous thread: its calls are replayed
     this._worker = worker;
     this._state = state;
     this._ready = false;
@@ -387,7 +407,7 @@ class HandlerThread {
         }
       };
       worker.on('message', onMessage);
-      worker.postMessage({ t: 'init' });
+      this._send({ t: 'init' });
     });
   }
 
@@ -440,7 +460,7 @@ class HandlerThread {
         ? new RpcError(HandlerErrorCodes.HandlerOutOfMemory, `Handler out of memory: the handler thread was ended before this call finished: ${why}`, data)
         : new RpcError(HandlerErrorCodes.HandlerInterrupted, `Handler interrupted: the handler thread was ended before this call finished: ${why}`, data);
       job.reject(error);
-      failed++;
+      if (!job.cancelled) failed++; // a cancelled one was answered -32800 already
     }
     for (const pending of this._requests.values()) {
       pending.controller.abort(new RpcError(ErrorCodes.RequestCancelled, 'the handler thread that sent this request was ended'));
@@ -450,7 +470,7 @@ class HandlerThread {
     this.restarts++;
     this.lastRestart = { reason: ended.reason, culprit: data.culprit, at: new Date().toISOString() };
     this.log.warn(
-      `the handler thread was ended (${why}); ${failed} started call(s) failed, ` +
+      `the handler thread was ended (${why}); ${failed} started call(s) answered -3200${outOfMemory ? 2 : 1}, ` +
         `${replay.length} not yet started call(s) will run on a new thread (restart ${this.restarts})`,
     );
     if (this._stopping) return;

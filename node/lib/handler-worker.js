@@ -10,7 +10,8 @@
  * JavaScript, a regex backtracking included) and replace (docs/reliability.md).
  *
  * Messages (structured clone over the worker's port; `seq` numbers the calls of one thread):
- *   main → here   {t:"init"}  {t:"call", seq, id, method, params}  {t:"abort", seq, code, message}
+ *   main → here   (arrays of messages: what the main thread sent in one turn)
+ *                 {t:"init"}  {t:"call", seq, id, method, params}  {t:"abort", seq, code, message}
  *                 {t:"reply", rid, result | error}  {t:"dispose"}
  *   here → main   {t:"loaded", methods, disposers} | {t:"loadError", message}   {t:"ready"} | {t:"initError", message}
  *                 {t:"done", seq, json} | {t:"fail", seq, error}  {t:"ack", seq}
@@ -212,7 +213,11 @@ function abortCall({ seq, code, message }) {
   if (call.controller !== null) call.controller.abort(call.abortReason);
 }
 
-parentPort.on('message', (message) => {
+parentPort.on('message', (batch) => {
+  for (let i = 0; i < batch.length; i++) receive(batch[i]);
+});
+
+function receive(message) {
   switch (message.t) {
     case 'call':
       runCall(message);
@@ -235,7 +240,7 @@ parentPort.on('message', (message) => {
     default:
       log.warn(`handler thread: unknown message ${JSON.stringify(message.t)} ignored`);
   }
-});
+}
 
 loadHandlerModules(workerData.files).then(
   (loaded) => {

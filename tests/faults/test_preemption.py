@@ -69,9 +69,7 @@ async def test_a_blocked_handler_times_out_in_time_and_63_other_calls_are_answer
         assert bridge.restarts == 0  # the same host process: only its handler thread was new
 
 
-async def test_a_call_started_on_the_ended_thread_fails_typed_or_is_retried_if_idempotent() -> (
-    None
-):
+async def test_a_call_started_on_the_ended_thread_fails_typed_or_is_retried_if_idempotent() -> None:
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS]) as bridge:
         with trio.fail_after(10):
             async with trio.open_nursery() as nursery:
