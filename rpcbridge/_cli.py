@@ -474,7 +474,7 @@ def _check_node() -> _Check:
 def _check_round_trip(host_dir: Path | None) -> list[_Check]:
     """Start the host, read the engines from its hello, and time one ``rpc.echo``."""
 
-    async def run() -> tuple[dict[str, Any], float, float]:
+    async def run() -> tuple[dict[str, Any], float, float, Any]:
         started = time.perf_counter()
         async with open_bridge(startup_timeout=30) as bridge:
             up = time.perf_counter() - started
@@ -485,10 +485,11 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             elapsed = time.perf_counter() - t0
             if echoed != payload:
                 raise BridgeError(f"rpc.echo answered {echoed!r}, expected {payload!r}")
-            return bridge.hello, up, elapsed
+            stats = await bridge.call("rpc.stats", timeout=10)
+            return bridge.hello, up, elapsed, stats
 
     try:
-        hello, up, elapsed = trio.run(run)
+        hello, up, elapsed, stats = trio.run(run)
     except (BridgeError, BaseExceptionGroup) as exc:
         failure = _bridge_failure(exc)
         if failure is None:
@@ -501,6 +502,7 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             f"started and answered rpc.hello in {up * 1000:.0f} ms)",
         )
     ]
+    checks.append(_stats_check(stats))
     engines = hello.get("engines") or {}
     esbuild = engines.get("esbuild")
     if esbuild:
@@ -526,6 +528,23 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             )
         )
     return checks
+
+
+def _stats_check(stats: Any) -> _Check:
+    """The host's ``rpc.stats`` in one line: calls in flight, event-loop delay, handler thread."""
+    try:
+        delay = stats["eventLoopDelay"]
+        thread = stats["handlerThread"]
+        where = {"worker": "in a handler thread", "main": "on the main thread"}
+        modules = where.get(thread["mode"])
+        return _Check(
+            "ok",
+            f"host load: {stats['inFlight']} call(s) in flight, event-loop delay p99 "
+            f"{delay['p99Ms']:.1f} ms (max {delay['maxMs']:.1f} ms over {delay['windowMs']} ms)"
+            + (f"; handler modules run {modules}" if modules else ""),
+        )
+    except (KeyError, TypeError):
+        return _Check("failed", f"host load: rpc.stats answered {stats!r}")
 
 
 def _typescript_range(host_dir: Path | None) -> str:

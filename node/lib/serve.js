@@ -110,7 +110,10 @@ function serve({ options, modules, channel, log, handlerThread = null }) {
   if (handlerThread !== null) handlerThread.onFatal = (code, message) => lifecycle.fatal(code, message);
   stats = new HostStats({
     dispatcher,
-    handlerThread: () => (handlerThread === null ? { mode: 'main' } : handlerThread.stats()),
+    handlerThread: () => {
+      if (handlerThread !== null) return handlerThread.stats();
+      return { mode: modules.length === 0 ? 'none' : 'main' }; // 'none': no handler modules
+    },
     watchdogMs: settings.watchdogMs,
   });
   if (settings.watchdogMs > 0) new Watchdog({ limitMs: settings.watchdogMs }).start();
