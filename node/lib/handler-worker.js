@@ -180,10 +180,10 @@ function succeeded(call, value) {
       message: `the result of ${call.method} cannot be sent as JSON: ${err.message}`,
       data: { name: err.name, message: err.message, stack: err.stack },
     };
-    parentPort.postMessage({ t: 'fail', seq: call.seq, error });
+    answer({ t: 'fail', seq: call.seq, error });
     return;
   }
-  parentPort.postMessage({ t: 'done', seq: call.seq, json: json === undefined ? 'null' : json });
+  answer({ t: 'done', seq: call.seq, json: json === undefined ? 'null' : json });
 }
 
 function failed(call, err) {
@@ -197,11 +197,24 @@ function failed(call, err) {
   if (error.code === ErrorCodes.InternalError) {
     call.entry.log.debug(`${call.method} (id ${JSON.stringify(call.id)}) threw: ${describe(err)}`);
   }
+  answer({ t: 'fail', seq: call.seq, error });
+}
+
+/**
+ * Post an answer once the ticks the handler queued have run: what they log (process.emitWarning,
+ * say) then reaches stderr before the answer reaches Python, as on the main thread.
+ */
+function answer(message) {
+  process.nextTick(postAnswer, message);
+}
+
+function postAnswer(message) {
   try {
-    parentPort.postMessage({ t: 'fail', seq: call.seq, error });
+    parentPort.postMessage(message);
   } catch {
     // `data` cannot be cloned (a function in it): keep code and message
-    parentPort.postMessage({ t: 'fail', seq: call.seq, error: { code: error.code, message: String(error.message) } });
+    const { code, message: text } = message.error;
+    parentPort.postMessage({ t: 'fail', seq: message.seq, error: { code, message: String(text) } });
   }
 }
 
