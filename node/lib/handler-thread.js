@@ -449,12 +449,15 @@ class HandlerThread {
     };
     const replay = [];
     let failed = 0;
+    const waiting = new Set(this._backlog); // never posted to the old thread: they just wait on
     for (const job of Array.from(this._jobs.values()).sort((a, b) => a.seq - b.seq)) {
-      if (job.seq > started && !this._backlog.includes(job)) {
-        replay.push(job); // never started: safe to run on the next thread
+      if (waiting.has(job)) continue;
+      if (job.seq > started) {
+        // never started: safe to run on the next thread, unless nobody wants it any more
+        if (job.cancelled) this._jobs.delete(job.seq);
+        else replay.push(job);
         continue;
       }
-      if (this._backlog.includes(job)) continue;
       this._jobs.delete(job.seq);
       const error = outOfMemory
         ? new RpcError(HandlerErrorCodes.HandlerOutOfMemory, `Handler out of memory: the handler thread was ended before this call finished: ${why}`, data)

@@ -132,3 +132,18 @@ test('rpc.stats: calls in flight, the thread, and the event-loop delay of the wi
   assert.ok(next.eventLoopDelay.maxMs < stats.eventLoopDelay.maxMs, 'each report starts a new window');
   assert.equal((await host.call('rpc.stats', { extra: 1 })).error.code, -32602);
 });
+
+test('a call cancelled before the stuck thread started it is not run on the new thread', async (t) => {
+  const host = startHost(t, [...RUNAWAY, '--preempt-ms', '50']);
+  await host.call('echo', ['ready']);
+  host.send(request(1, 'spin'));
+  await delay(50);
+  host.send(request(2, 'exit', { code: 9 })); // queued behind the spin: would end the host if run
+  host.send(cancel(2));
+  host.send(cancel(1));
+  assert.equal((await host.answerFor(2)).error.code, -32800);
+  await host.record((r) => /will run on a new thread/.test(r.msg));
+  assert.deepEqual((await host.call('echo', ['alive'])).result, ['alive']);
+  await delay(100);
+  assert.equal(host.child.exitCode, null, 'the cancelled call never ran');
+});
