@@ -372,6 +372,9 @@ class HandlerThread {
       } else if (ended.reason === 'crashed') {
         const err = ended.error;
         this.onFatal(1, `uncaught exception in the handler thread, exiting: ${err && err.stack ? err.stack : err}`);
+      } else if (worker._rpcbridgeReady !== true) {
+        // Out of memory while loading the modules or in init(): a new thread would do the same.
+        this.onFatal(2, `the handler thread ran out of memory while loading the handler modules or running their init()`);
       } else {
         this._lost(worker, state, ended);
       }
@@ -398,6 +401,7 @@ class HandlerThread {
       const onMessage = (message) => {
         if (message.t === 'ready') {
           worker.off('message', onMessage);
+          worker._rpcbridgeReady = true;
           this._ready = true;
           this._flushBacklog();
           resolve();

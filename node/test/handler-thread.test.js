@@ -147,3 +147,10 @@ test('a call cancelled before the stuck thread started it is not run on the new 
   await delay(100);
   assert.equal(host.child.exitCode, null, 'the cancelled call never ran');
 });
+
+test('a thread out of memory in init(): exit 2 with the reason, not a restart loop', async (t) => {
+  const host = startHost(t, ['--handlers', fixture('hungry-init.mjs'), '--handler-heap-mb', '64']);
+  host.send(request(1, 'never'));
+  assert.deepEqual(await host.finished(), { code: 2, signal: null });
+  assert.ok(host.records.some((r) => r.level === 'error' && /ran out of memory while loading the handler modules or running their init\(\)/.test(r.msg)), host.stderrText);
+});
