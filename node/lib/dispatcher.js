@@ -445,6 +445,16 @@ class Dispatcher {
   }
 
   /**
+   * Abort the signal of every request in flight with `error`, without answering them yet, so
+   * that their handlers can react first (the shutdown's grace period is over).
+   * @param {RpcError} error
+   * @param {(call: Call) => boolean} [except]
+   */
+  abortSignals(error, except = () => false) {
+    for (const call of Array.from(this.inflight.values())) if (!except(call)) call.abort(error);
+  }
+
+  /**
    * Answer every request still in flight with `error` and abort its signal.
    * @param {RpcError} error
    * @param {(call: Call) => boolean} [except]

@@ -131,9 +131,7 @@ class HandlerThread {
     this._clearCheck();
     const worker = this._worker;
     if (worker === null) return;
-    // Even without a dispose(), one round trip: the thread has then handled every abort posted
-    // before (the handlers' reactions are logged before the host exits).
-    if (this._ready) {
+    if (this._ready && this._disposers > 0) {
       await new Promise((resolve) => {
         worker.once('exit', resolve);
         worker.on('message', (message) => {
@@ -144,6 +142,27 @@ class HandlerThread {
     }
     // Not awaited: the host's exit ends the thread anyway, and every millisecond here delays it.
     worker.terminate();
+  }
+
+  /**
+   * Resolves once the thread has handled every message posted so far (the aborts at the end of
+   * the shutdown's grace period, say): one round trip. At once when there is no ready thread.
+   * @returns {Promise<void>}
+   */
+  settle() {
+    const worker = this._worker;
+    if (!this._ready || worker === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onMessage = (message) => {
+        if (message.t === 'pong') {
+          worker.off('message', onMessage);
+          resolve();
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', resolve);
+      this._send({ t: 'ping' });
+    });
   }
 
   /** What rpc.stats reports about the thread. */

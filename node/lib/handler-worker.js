@@ -12,11 +12,11 @@
  * Messages (structured clone over the worker's port; `seq` numbers the calls of one thread):
  *   main → here   (arrays of messages: what the main thread sent in one turn)
  *                 {t:"init"}  {t:"call", seq, id, method, params}  {t:"abort", seq, code, message}
- *                 {t:"reply", rid, result | error}  {t:"dispose"}
+ *                 {t:"reply", rid, result | error}  {t:"ping"}  {t:"dispose"}
  *   here → main   {t:"loaded", methods, disposers} | {t:"loadError", message}   {t:"ready"} | {t:"initError", message}
  *                 {t:"done", seq, json} | {t:"fail", seq, error}  {t:"ack", seq}
  *                 {t:"notify", method, params}  {t:"progress", seq, value}
- *                 {t:"request", rid, seq, method, params}  {t:"cancel", rid}  {t:"disposed"}
+ *                 {t:"request", rid, seq, method, params}  {t:"cancel", rid}  {t:"pong"}  {t:"disposed"}
  *
  * Shared memory (workerData.state, an Int32Array over a SharedArrayBuffer), written here only:
  *   [STARTED] the seq of the last call whose handler was started (calls arrive in seq order),
@@ -246,6 +246,9 @@ function receive(message) {
         () => parentPort.postMessage({ t: 'ready' }),
         (err) => parentPort.postMessage({ t: 'initError', message: err.message }),
       );
+      break;
+    case 'ping':
+      parentPort.postMessage({ t: 'pong' });
       break;
     case 'dispose':
       disposeModules(modules, log).then(() => parentPort.postMessage({ t: 'disposed' }));

@@ -101,6 +101,7 @@ function serve({ options, modules, channel, log, handlerThread = null }) {
     log,
     outputName: channel.outputName,
     dispose: (disposeLog) => (handlerThread === null ? disposeModules(modules, disposeLog) : handlerThread.dispose()),
+    settleHandlers: () => (handlerThread === null ? Promise.resolve() : handlerThread.settle()),
     stopInput: () => {
       inputStopped = true;
       input.pause();

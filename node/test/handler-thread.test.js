@@ -48,7 +48,7 @@ for (const [method, params] of [
 test('a call that had started on the ended thread is answered -32001 naming the culprit', async (t) => {
   const host = startHost(t, [...RUNAWAY, '--preempt-ms', '50']);
   await host.call('echo', ['ready']); // the thread is up: the calls below start at once
-  host.send(request(1, 'sleep', { ms: 500, value: 'late' }));
+  host.send(request(1, 'sleep', { ms: 5000, value: 'late' })); // long: a loaded machine must not finish it first
   await delay(50);
   host.send(request(2, 'spin'));
   await delay(50);
