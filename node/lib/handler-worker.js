@@ -142,6 +142,7 @@ function runCall(message) {
   const entry = table.get(message.method);
   const call = { seq, id: message.id, method: message.method, entry, controller: null, abortReason: undefined, finished: false };
   calls.set(seq, call);
+  if (unsent.length > 0) postAnswers();
   Atomics.store(state, STARTED, seq);
   Atomics.store(state, RUNNING, seq);
   let result;
@@ -202,10 +203,21 @@ function failed(call, err) {
 
 /**
  * Post an answer once the ticks the handler queued have run: what they log (process.emitWarning,
- * say) then reaches stderr before the answer reaches Python, as on the main thread.
+ * say) then reaches stderr before the answer reaches Python, as on the main thread. Answers
+ * still waiting for that are posted before the next call starts, though: that call might never
+ * yield, and an answer must never be lost behind it.
  */
+let unsent = [];
+
 function answer(message) {
-  process.nextTick(postAnswer, message);
+  unsent.push(message);
+  if (unsent.length === 1) process.nextTick(postAnswers);
+}
+
+function postAnswers() {
+  const list = unsent;
+  unsent = [];
+  for (let i = 0; i < list.length; i++) postAnswer(list[i]);
 }
 
 function postAnswer(message) {

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { setTimeout: delay } = require('node:timers/promises');
-const { startHost, request, notification, fixture } = require('../test-support/wire');
+const { startHost, request, notification, frame, fixture } = require('../test-support/wire');
 
 const RUNAWAY = ['--handlers', fixture('runaway.mjs')];
 
@@ -153,4 +153,15 @@ test('a thread out of memory in init(): exit 2 with the reason, not a restart lo
   host.send(request(1, 'never'));
   assert.deepEqual(await host.finished(), { code: 2, signal: null });
   assert.ok(host.records.some((r) => r.level === 'error' && /ran out of memory while loading the handler modules or running their init\(\)/.test(r.msg)), host.stderrText);
+});
+
+test('a call answered just before a spin in the same batch keeps its answer', async (t) => {
+  const host = startHost(t, [...RUNAWAY, '--preempt-ms', '50']);
+  await host.call('echo', ['ready']);
+  // One write, one input chunk: both calls reach the thread in one message.
+  host.write(Buffer.concat([frame(request(1, 'echo', ['before the spin'])), frame(request(2, 'spin'))]));
+  assert.deepEqual((await host.answerFor(1)).result, ['before the spin']);
+  host.send(cancel(2));
+  assert.equal((await host.answerFor(2)).error.code, -32800);
+  assert.deepEqual((await host.call('echo', ['after'])).result, ['after']);
 });
