@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import core_overhead, memory, pool, project, ticker
+from . import core_overhead, memory, pool, preemption, project, ticker
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
 from .report import (
@@ -82,19 +82,21 @@ def _order(names: list[str], rep: int) -> list[str]:
     return order[::-1] if rep % 2 else order
 
 
-SECTIONS = ("core", "memory", "pool", "ticker", "project")
+SECTIONS = ("core", "memory", "pool", "preemption", "ticker", "project")
 """The parts run after the contenders' table, each in its own process: ``core`` (per-call
 bookkeeping without I/O, ``core_overhead.py``), ``memory`` (peak RSS for a 16 MiB round trip
 and 10 000 calls in flight, ``memory.py``), ``pool`` (one host against ``open_pool``, with
-CPU-bound handlers, and a member's crash, ``pool.py``), ``ticker`` (how late a 10 ms ticker
-wakes on trio, asyncio and uvloop while 64 compiles run, ``ticker.py``) and ``project`` (a
-generated 600-file project: ``rpcbridge compile`` against the esbuild CLI, type checks against
-``tsc --noEmit``, ``project.py``)."""
+CPU-bound handlers, and a member's crash, ``pool.py``), ``preemption`` (the handler thread's
+per-call cost, timeout → exception, other callers' echo p99 while a handler spins,
+``preemption.py``), ``ticker`` (how late a 10 ms ticker wakes on trio, asyncio and uvloop while
+64 compiles run, ``ticker.py``) and ``project`` (a generated 600-file project: ``rpcbridge
+compile`` against the esbuild CLI, type checks against ``tsc --noEmit``, ``project.py``)."""
 
 _SECTION_MODULES = {
     "core": core_overhead,
     "memory": memory,
     "pool": pool,
+    "preemption": preemption,
     "ticker": ticker,
     "project": project,
 }
@@ -268,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         "core_overhead": sections.get("core"),
         "memory": sections.get("memory"),
         "pool": sections.get("pool"),
+        "preemption": sections.get("preemption"),
         "project": sections.get("project"),
         "ticker": sections.get("ticker"),
     }

@@ -27,7 +27,7 @@ import anyio.abc
 import attrs
 
 from ._connection import Params
-from ._errors import BridgeClosed, HostExited
+from ._errors import BridgeClosed, HandlerInterrupted, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import host_command
 from ._methods import Handler, Methods
@@ -164,7 +164,9 @@ class Bridge:
         ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
         ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
         before the call returns. ``idempotent=True`` lets a bridge with a restart policy
-        retry the call once on a fresh host if the host dies while it is in flight.
+        retry the call once on a fresh host if the host dies while it is in flight, and any
+        bridge retry it once when the host had to end the handler thread it was running on
+        (``HandlerInterrupted``: another call blocked the thread or ran it out of memory).
 
         Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
         expires, ``HostExited`` if the host dies (or has died and is not restarted),
@@ -174,6 +176,21 @@ class Bridge:
         answer is dropped. When ``max_in_flight`` calls are already waiting, the call first
         waits for a free slot.
         """
+        if idempotent:  # the host may end the handler thread under it: then once more
+            try:
+                return await self._call(method, params, timeout, on_progress, idempotent)
+            except HandlerInterrupted as exc:
+                log.info("retrying the idempotent call %s once: %s", method, exc.message)
+        return await self._call(method, params, timeout, on_progress, idempotent)
+
+    async def _call(
+        self,
+        method: str,
+        params: Params,
+        timeout: float | None,
+        on_progress: Callable[[Any], object] | None,
+        idempotent: bool,
+    ) -> Any:
         session = self._current()
         if self._restart is None:
             if timeout is None and session.call_timeout is None:  # the hot path: no layers

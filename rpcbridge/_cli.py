@@ -307,7 +307,7 @@ def _check_node() -> _Check:
 def _check_round_trip() -> list[_Check]:
     """Start the host, read the engines from its hello, and time one ``rpc.echo``."""
 
-    async def run() -> tuple[dict[str, Any], float, float, dict[str, EngineUnavailable]]:
+    async def run() -> tuple[dict[str, Any], float, float, dict[str, EngineUnavailable], Any]:
         started = time.perf_counter()
         async with open_bridge(startup_timeout=30) as bridge:
             up = time.perf_counter() - started
@@ -327,10 +327,11 @@ def _check_round_trip() -> list[_Check]:
                         await bridge.call("compile", probe, timeout=30)
                     except EngineUnavailable as exc:
                         missing[engine] = exc
-            return bridge.hello, up, elapsed, missing
+            stats = await bridge.call("rpc.stats", timeout=10)
+            return bridge.hello, up, elapsed, missing, stats
 
     try:
-        hello, up, elapsed, missing = trio.run(run)
+        hello, up, elapsed, missing, stats = trio.run(run)
     except (BridgeError, BaseExceptionGroup) as exc:
         failure = _bridge_failure(exc)
         if failure is None:
@@ -343,6 +344,7 @@ def _check_round_trip() -> list[_Check]:
             f"started and answered rpc.hello in {up * 1000:.0f} ms)",
         )
     ]
+    checks.append(_stats_check(stats))
     engines = hello.get("engines") or {}
     for engine, status, note in (
         ("esbuild", "failed", ""),
@@ -356,3 +358,20 @@ def _check_round_trip() -> list[_Check]:
         fix = str(unavailable.message) if unavailable is not None else ""
         checks.append(_Check(status, f"compile engine {engine}: not installed{note}", fix))
     return checks
+
+
+def _stats_check(stats: Any) -> _Check:
+    """The host's ``rpc.stats`` in one line: calls in flight, event-loop delay, handler thread."""
+    try:
+        delay = stats["eventLoopDelay"]
+        thread = stats["handlerThread"]
+        where = {"worker": "in a handler thread", "main": "on the main thread"}
+        modules = where.get(thread["mode"])
+        return _Check(
+            "ok",
+            f"host load: {stats['inFlight']} call(s) in flight, event-loop delay p99 "
+            f"{delay['p99Ms']:.1f} ms (max {delay['maxMs']:.1f} ms over {delay['windowMs']} ms)"
+            + (f"; handler modules run {modules}" if modules else ""),
+        )
+    except (KeyError, TypeError):
+        return _Check("failed", f"host load: rpc.stats answered {stats!r}")

@@ -62,6 +62,7 @@ from ._errors import (
     ProtocolError,
     RequestCancelled,
     RpcError,
+    host_exited,
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import PROTOCOL_VERSION
@@ -482,7 +483,7 @@ class HostSession:
             what = f"the bridge was closed (host exited with {_describe_status(code)})"
         else:
             what = f"the host (pid {self.pid}) exited with {_describe_status(code)}"
-        self._gone = HostExited(what, returncode=code, stderr_tail=self.stderr_tail)
+        self._gone = host_exited(what, returncode=code, stderr_tail=self.stderr_tail)
         self._conn.forget_pending()
         waiters = list(self._waiters.values())
         self._waiters.clear()
@@ -498,7 +499,7 @@ class HostSession:
     def _closed_error(self) -> BridgeClosed:
         gone = self._gone
         if gone is not None:
-            return HostExited(
+            return type(gone)(
                 gone.args[0].split("\n", 1)[0],
                 returncode=gone.returncode,
                 stderr_tail=gone.stderr_tail,

@@ -85,3 +85,21 @@ async def test_pool_benchmark_handler_computes_what_its_python_reference_says() 
             assert result == {"digest": crunch_reference(seed, rounds)}
         with pytest.raises(rpcbridge.InvalidParams):
             await bridge.call("bench.crunch", {"seed": -1, "rounds": 10})
+
+
+async def test_the_preemption_section_measures_a_spin_and_renders_it() -> None:
+    """``benchmarks.preemption``'s spin part runs (one spin) and its report renders."""
+    from benchmarks import preemption
+
+    with trio.fail_after(60):
+        result = await preemption.preemption(spins=1)
+    assert 0 <= result["timeout_to_exception_ms"] < 300  # not a hang: Python raises at the deadline
+    assert result["thread_restarts"] >= 2  # the timed spin, the 1 s spin, the spins under load
+    assert result["builtin_echo_calls_while_spinning"] > 0
+    per_call = {
+        "sequential_us": {"worker": 2.0, "main": 1.0, "rpc.echo": 1.0},
+        "concurrent_calls_per_s": {"worker": 1.0, "main": 2.0, "rpc.echo": 2.0},
+    }
+    text = preemption.render({"per_call": per_call, "preemption": result})
+    assert "costs 1.0 µs per call one at a time and 0.50x" in text
+    assert "CallTimeout raised" in text

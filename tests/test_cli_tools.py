@@ -112,6 +112,8 @@ def test_doctor_all_good_exits_0_with_a_checklist() -> None:
     assert f"✓ host: {ROOT / 'node'} (source checkout)" in lines
     assert re.search(r"^✓ round trip: rpc\.echo answered in \d+\.\d\d ms", done.stdout, re.M)
     assert re.search(r"^✓ compile engine esbuild \d+\.\d+\.\d+$", done.stdout, re.M)
+    load = r"^✓ host load: 0 call\(s\) in flight, event-loop delay p99 \d+\.\d ms \(max "
+    assert re.search(load, done.stdout, re.M)
     assert not any(line.startswith("✗") for line in lines)
     assert lines[-1] == "all good"
 

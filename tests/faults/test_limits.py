@@ -3,6 +3,8 @@ reading its stdin. Nothing may hang and memory must stay bounded."""
 
 from __future__ import annotations
 
+import os
+
 import anyio
 import pytest
 
@@ -53,7 +55,10 @@ async def test_the_in_flight_limit_makes_callers_wait() -> None:
 
 
 async def test_a_host_that_stops_reading_makes_senders_wait_instead_of_buffering() -> None:
-    async with rpcbridge.open_bridge(handlers=[FAULT_METHODS]) as bridge:
+    # A handler on the host's main thread (--handler-thread main) is what stops it reading its
+    # stdin; in the default handler thread the same handler no longer can (test_preemption.py).
+    main_thread = {**os.environ, "RPCBRIDGE_HANDLER_THREAD": "main"}
+    async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], env=main_thread) as bridge:
         big = ["y" * MIB]
         with anyio.fail_after(30):
             async with anyio.create_task_group() as nursery:

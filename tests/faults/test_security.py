@@ -61,5 +61,6 @@ async def test_no_method_loads_code() -> None:
             "rpc.echo",
             "rpc.hello",
             "rpc.shutdown",
+            "rpc.stats",  # reports counters only (docs/protocol.md)
             "typecheck",  # reads the files of a project; runs none
         ]
