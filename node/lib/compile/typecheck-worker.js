@@ -31,26 +31,11 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
+const { loadTypeScript } = require('./typescript-load');
 const { LineIndex } = require('./diagnostics');
 
-function loadTypeScript() {
-  let loaded;
-  try {
-    loaded = require(workerData.modulePath);
-  } catch (err) {
-    parentPort.postMessage({ type: 'init', ok: false, reason: 'load', message: String((err && err.message) || err) });
-    return null;
-  }
-  if (loaded === null || typeof loaded !== 'object' || typeof loaded.createSemanticDiagnosticsBuilderProgram !== 'function') {
-    const version = loaded && typeof loaded.version === 'string' ? loaded.version : null;
-    parentPort.postMessage({ type: 'init', ok: false, reason: 'no-transpile', version });
-    return null;
-  }
-  return loaded;
-}
-
-const ts = loadTypeScript();
+const ts = loadTypeScript('createSemanticDiagnosticsBuilderProgram');
 
 /** The options of a project without a tsconfig.json. */
 const INFERRED_OPTIONS = Object.freeze({

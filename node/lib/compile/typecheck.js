@@ -29,8 +29,8 @@ const path = require('node:path');
 const { RpcError, ErrorCodes } = require('../rpc-error');
 const { invalidParam, engineUnavailable } = require('./errors');
 const { findTsconfig } = require('./tsconfig');
-const { typescriptSpecifier, typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
-const { TypeScriptThread, FAILED_WORKER_GRACE_MS } = require('./typescript-thread');
+const { typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
+const { TypeScriptThread, FAILED_WORKER_GRACE_MS, resolveTypeScript } = require('./typescript-thread');
 
 const SCRIPT = path.join(__dirname, 'typecheck-worker.js');
 const KEYS = Object.freeze(['files', 'tsconfig', 'changes']);
@@ -84,14 +84,11 @@ class TypeChecker {
   /** The worker, started on first use. @throws {RpcError} 1002 */
   thread() {
     if (this._thread !== null) return this._thread;
-    const specifier = typescriptSpecifier();
-    let modulePath;
+    let specifier, modulePath;
     try {
-      modulePath = require.resolve(specifier);
-    } catch {
-      return Promise.reject(
-        engineUnavailable('typescript', `the npm package ${JSON.stringify(specifier)} is not installed (it is an optional dependency of the host)`, typescriptInstallCommand()),
-      );
+      ({ specifier, modulePath } = resolveTypeScript());
+    } catch (err) {
+      return Promise.reject(err);
     }
     const thread = new TypeScriptThread({
       modulePath,

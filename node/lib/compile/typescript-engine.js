@@ -37,8 +37,8 @@ const { RpcError, ErrorCodes } = require('../rpc-error');
 const { optionRejected, engineUnavailable } = require('./errors');
 const { LineIndex, fromTypeScript } = require('./diagnostics');
 const { appendInlineMap, stripMapComment, normaliseTypeScriptMap } = require('./source-maps');
-const { typescriptSpecifier, typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
-const { TypeScriptThread, FAILED_WORKER_GRACE_MS } = require('./typescript-thread');
+const { typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
+const { TypeScriptThread, FAILED_WORKER_GRACE_MS, resolveTypeScript } = require('./typescript-thread');
 
 const BASE_OPTIONS = Object.freeze({ newLine: 'lf' });
 const JSX_OPTION = Object.freeze({ automatic: 'react-jsx', classic: 'react', preserve: 'preserve' });
@@ -58,15 +58,11 @@ class TypeScriptEngine {
    */
   thread() {
     if (this._thread !== null) return this._thread;
-    const specifier = typescriptSpecifier();
-    let modulePath;
+    let specifier, modulePath;
     try {
-      modulePath = require.resolve(specifier);
+      ({ specifier, modulePath } = resolveTypeScript());
     } catch (err) {
-      const problem = err && err.code === 'MODULE_NOT_FOUND'
-        ? `the npm package ${JSON.stringify(specifier)} is not installed (it is an optional dependency of the host)`
-        : `resolving ${JSON.stringify(specifier)} failed: ${err && err.message}`;
-      return Promise.reject(engineUnavailable('typescript', problem, typescriptInstallCommand()));
+      return Promise.reject(err);
     }
     const thread = new TypeScriptThread({
       modulePath,

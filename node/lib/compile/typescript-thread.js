@@ -23,6 +23,8 @@
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
+const { engineUnavailable } = require('./errors');
+const { typescriptSpecifier, typescriptInstallCommand } = require('./packages');
 
 const WORKER_SCRIPT = path.join(__dirname, 'typescript-worker.js');
 
@@ -204,4 +206,20 @@ function detach(entry) {
   if (entry.onAbort !== null) entry.signal.removeEventListener('abort', entry.onAbort);
 }
 
-module.exports = { TypeScriptThread, WORKER_SCRIPT, FAILED_WORKER_GRACE_MS };
+/**
+ * Where the TypeScript module a worker loads lives: `{specifier, modulePath}`.
+ * @throws {RpcError} 1002 (EngineUnavailable, with the install command) when it cannot be resolved
+ */
+function resolveTypeScript() {
+  const specifier = typescriptSpecifier();
+  try {
+    return { specifier, modulePath: require.resolve(specifier) };
+  } catch (err) {
+    const problem = err && err.code === 'MODULE_NOT_FOUND'
+      ? `the npm package ${JSON.stringify(specifier)} is not installed (it is an optional dependency of the host)`
+      : `resolving ${JSON.stringify(specifier)} failed: ${err && err.message}`;
+    throw engineUnavailable('typescript', problem, typescriptInstallCommand());
+  }
+}
+
+module.exports = { TypeScriptThread, WORKER_SCRIPT, FAILED_WORKER_GRACE_MS, resolveTypeScript };

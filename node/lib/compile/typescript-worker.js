@@ -20,26 +20,10 @@
  * without a file.
  */
 
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
+const { loadTypeScript } = require('./typescript-load');
 
-/** The TypeScript module if it can transpile; otherwise says why (init message) and returns null. */
-function loadTypeScript() {
-  let loaded;
-  try {
-    loaded = require(workerData.modulePath);
-  } catch (err) {
-    parentPort.postMessage({ type: 'init', ok: false, reason: 'load', message: String((err && err.message) || err) });
-    return null;
-  }
-  if (loaded === null || typeof loaded !== 'object' || typeof loaded.transpileModule !== 'function') {
-    const version = loaded && typeof loaded.version === 'string' ? loaded.version : null;
-    parentPort.postMessage({ type: 'init', ok: false, reason: 'no-transpile', version });
-    return null;
-  }
-  return loaded;
-}
-
-const ts = loadTypeScript();
+const ts = loadTypeScript('transpileModule');
 
 function flatten(messageText) {
   return ts.flattenDiagnosticMessageText(messageText, '\n');
