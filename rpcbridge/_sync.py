@@ -4,14 +4,19 @@ Jupyter notebooks, scripts. ::
     with rpcbridge.SyncBridge(handlers=["my-methods.mjs"]) as bridge:
         print(bridge.call("rpc.echo", {"text": "你好 🌏"}))
 
-``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread and hands
-each call to it: the calling thread appends the call to a queue and wakes the trio thread with
-``TrioToken.run_sync_soon`` (one wake-up for any number of calls queued meanwhile); the trio
-thread runs it as a task calling ``Bridge.call`` and puts the outcome (and any progress values
-before it) on the call's own ``queue.SimpleQueue``, on which the calling thread sleeps. The
-hand-off measured cheaper than ``trio.from_thread.run`` (about 24 µs against 35 µs for a no-op
-round trip), batches the wake-ups of concurrent callers, and lets a thread that stops waiting
-(Ctrl-C, the guard timeout) cancel its call on the host.
+``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread (the bridge's
+thread), which reads the host's output, runs Python handlers and restarts hosts. A call does not
+hop to that thread to be sent: the calling thread encodes the request and writes the frame
+itself, then sleeps on the call's own ``queue.SimpleQueue``, on which the reader puts the answer
+(and any progress values before it). So a call crosses threads once, on the way back.
+
+What makes that safe is ``_LoopLock``: a trio instrument that keeps a lock held by the bridge's
+thread except while it waits for I/O. A calling thread that holds the lock knows the bridge's
+thread is parked in ``epoll``/``kqueue`` and touches nothing, so it may use the session
+(``HostSession.send_from_thread``: register the call, write the frame) as if it were that
+thread. A call that must wait for something only the bridge's thread can do (a restart, room
+among ``max_in_flight``, ``trace=True``'s logging) takes the ordinary path instead: it is
+queued, the bridge's thread is woken with ``TrioToken.run_sync_soon`` and runs it as a task.
 
 Nothing here touches the calling thread's event loop, so a blocking call from a coroutine (an
 asyncio loop in Jupyter) works: it blocks that loop for the call's duration, like any blocking
@@ -42,6 +47,7 @@ from ._connection import Params
 from ._errors import BridgeClosed, CallTimeout
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Handler, Methods
+from ._session import HostSession, _Waiter
 
 __all__ = ["SyncBridge"]
 
@@ -75,6 +81,61 @@ def _close_all_at_exit() -> None:
     """Close every SyncBridge still open when the interpreter exits, so no host is left."""
     for bridge in list(_live):
         bridge.close()
+
+
+class _LoopLock(trio.abc.Instrument):
+    """A lock the bridge's thread holds except while it waits for I/O (a trio instrument).
+
+    A calling thread holding it may use the session as the bridge's thread would: that thread
+    is asleep in the I/O wait, or blocked right after it until the lock is free. An ``RLock``
+    because it says who owns it (``_is_owned``): an exception raised by a signal handler just
+    as the lock was taken cannot leave it held.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.owned: Callable[[], bool] = self.lock._is_owned  # type: ignore[attr-defined]
+
+    def before_run(self) -> None:
+        """The bridge's thread starts: it holds the lock from now on."""
+        self.lock.acquire()
+
+    def before_io_wait(self, timeout: float) -> None:
+        """About to wait for I/O: calling threads may use the session meanwhile."""
+        self.lock.release()
+
+    def after_io_wait(self, timeout: float) -> None:
+        """Back from the wait: take the lock back (after the calling thread that has it)."""
+        self.lock.acquire()
+
+    def after_run(self) -> None:
+        """The bridge's thread is done."""
+        self.lock.release()
+
+
+class _DirectCall(_Waiter):
+    """A call the calling thread sent itself; the reader on the bridge's thread resolves it
+    like a task's (``_Waiter``), and the calling thread sleeps on ``answers``."""
+
+    __slots__ = ("answers",)
+
+    def __init__(self, progress: bool) -> None:
+        self.task = None  # no super().__init__(): no trio task sleeps on this call
+        self.value = None
+        self.error = None
+        self.answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+        self.on_progress = self._progress if progress else None
+
+    def resolve(self, value: Any) -> None:
+        """The call's result: wake the calling thread."""
+        self.answers.put((_RESULT, value))
+
+    def fail(self, error: BaseException) -> None:
+        """The call's error: wake the calling thread, which raises it."""
+        self.answers.put((_ERROR, error))
+
+    def _progress(self, value: Any) -> None:
+        self.answers.put((_PROGRESS, value))
 
 
 class _Call:
@@ -185,6 +246,11 @@ class SyncBridge:
         self._state = _STARTING
         self._inbox: deque[_Call] = deque()  # calls waiting for the bridge's thread
         self._token: trio.lowlevel.TrioToken | None = None
+        self._loop = _LoopLock()
+        if trace is None:  # as open_bridge() decides it
+            trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
+        # trace=True logs every frame with the bridge's trio clock: from its thread only.
+        self._direct = not trace
         self._bridge: Bridge | None = None
         self._calls: trio.Nursery | None = None
         self._stop: trio.Event | None = None
@@ -243,9 +309,15 @@ class SyncBridge:
         not JSON. If the waiting thread is interrupted (``KeyboardInterrupt``), the call is
         cancelled on the host before the exception propagates.
         """
+        limit = self._call_timeout if timeout is None else timeout
+        if self._direct:
+            waiter = _DirectCall(on_progress is not None)
+            ends = None if limit is None or math.isinf(limit) else time.monotonic() + limit
+            finish = self._send_direct(method, params, waiter, ends, limit)
+            if finish is not None:
+                return self._wait_direct(method, waiter, finish, on_progress, ends, limit)
         call = _Call(method, params, timeout, progress=on_progress is not None)
         self._submit(call)
-        limit = self._call_timeout if timeout is None else timeout
         deadline = None if limit is None or math.isinf(limit) else limit + _GUARD_GRACE
         return self._wait(call, on_progress, deadline, limit)
 
@@ -253,6 +325,8 @@ class SyncBridge:
         """Send a notification to the host (no answer). Returns once the message is queued
         for the host, so a later ``call`` from the same thread reaches the host after it.
         Raises ``BridgeClosed``/``HostExited`` like ``call``."""
+        if self._direct and self._send_direct(method, params, None, None, None) is not None:
+            return
         self._wait(self._submit(_Call(method, params, None, notification=True)), None, None, None)
 
     def close(self) -> None:
@@ -319,15 +393,95 @@ class SyncBridge:
         such as an ``async`` Python handler that wants to call the host."""
         return self._trio_bridge()
 
-    # -- calling thread -----------------------------------------------------------------------
+    # -- calling thread: the direct path -------------------------------------------------------
 
-    def _submit(self, call: _Call) -> _Call:
+    def _send_direct(
+        self,
+        method: str,
+        params: Params,
+        waiter: _DirectCall | None,
+        ends: float | None,
+        limit: float | None,
+    ) -> Callable[[bool], None] | None:
+        """Send a call (or, with ``waiter=None``, a notification) from this thread, holding the
+        loop lock; return the session's ``finish``, or ``None`` (nothing sent) when it must take
+        the ordinary path. Waits for the lock at most until ``ends`` (``CallTimeout``: the
+        bridge's thread is busy, say in a slow plain-function handler; nothing was sent)."""
+        self._refuse_own_thread()
+        loop = self._loop
+        try:
+            if ends is None:
+                loop.lock.acquire()
+            elif not loop.lock.acquire(timeout=max(0.0, ends - time.monotonic())):
+                assert limit is not None
+                raise CallTimeout(method, limit)
+            if self._state != _OPEN:
+                raise self._closed_error()
+            bridge = self._bridge
+            assert bridge is not None
+            session: HostSession = bridge._session  # type: ignore[assignment] # the current host
+            if session.gone:  # a restart, or HostExited: the trio bridge decides
+                return None
+            return session.send_from_thread(method, params, waiter, self._wake)
+        finally:
+            if loop.owned():
+                loop.lock.release()
+
+    def _wait_direct(
+        self,
+        method: str,
+        waiter: _DirectCall,
+        finish: Callable[[bool], None],
+        on_progress: Callable[[Any], object] | None,
+        ends: float | None,
+        limit: float | None,
+    ) -> Any:
+        get = waiter.answers.get
+        try:
+            while True:
+                if ends is None:
+                    kind, value = get()
+                else:
+                    kind, value = get(timeout=max(0.0, ends - time.monotonic()))
+                if kind == _PROGRESS:
+                    if on_progress is not None:
+                        try:
+                            on_progress(value)
+                        except Exception:
+                            log.exception("on_progress callback of %r failed", method)
+                    continue
+                break
+        except queue.Empty:
+            finish(True)
+            assert limit is not None
+            raise CallTimeout(method, limit) from None
+        except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
+            finish(True)
+            raise
+        finish(False)
+        if kind == _ERROR:
+            raise value
+        return value
+
+    def _wake(self, function: Callable[[], object]) -> None:
+        """Run ``function`` soon on the bridge's thread (not at all once it has stopped)."""
+        token = self._token
+        if token is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(function)
+
+    def _refuse_own_thread(self) -> None:
         if threading.get_ident() == self._thread_id:
             raise RuntimeError(
                 "SyncBridge used from its own thread (a Python handler or callback running on "
                 "the bridge): it would wait for itself. Make the handler async and await "
                 "sync_bridge.bridge.call(...) instead."
             )
+
+    # -- calling thread: the ordinary path ----------------------------------------------------
+
+    def _submit(self, call: _Call) -> _Call:
+        self._refuse_own_thread()
         with self._lock:
             if self._state != _OPEN:
                 raise self._closed_error()
@@ -393,7 +547,7 @@ class SyncBridge:
 
     def _thread_main(self) -> None:
         try:
-            trio.run(self._main)
+            trio.run(self._main, instruments=[self._loop])
         except BaseException as exc:  # pragma: no cover - _main catches everything itself
             log.exception("the SyncBridge thread failed")
             self._crash = exc
