@@ -84,17 +84,25 @@ def _close_all_at_exit() -> None:
 
 
 class _LoopLock(trio.abc.Instrument):
-    """A lock the bridge's thread holds except while it waits for I/O (a trio instrument).
+    """A lock the bridge's thread holds except while it waits for I/O (a trio instrument), and
+    the answered calls whose threads are still to be woken.
 
-    A calling thread holding it may use the session as the bridge's thread would: that thread
-    is asleep in the I/O wait, or blocked right after it until the lock is free. An ``RLock``
-    because it says who owns it (``_is_owned``): an exception raised by a signal handler just
-    as the lock was taken cannot leave it held.
+    A calling thread holding ``lock`` may use the session as the bridge's thread would: that
+    thread is asleep in the I/O wait, or blocked right after it until the lock is free. An
+    ``RLock`` because it says who owns it (``owned``): an exception that a signal handler
+    raises just as the lock was taken cannot leave it held.
+
+    Wake-ups are batched: the reader only appends answered calls to ``ready``; just before the
+    bridge's thread waits for I/O (and gives up the GIL) it wakes the first one, and each
+    thread woken wakes the next (``wake_next``). Waking a thread while holding the GIL costs
+    far more than the wake-up itself once many threads wait: the woken threads take the CPUs
+    only to find the GIL taken, and the thread holding it waits for a CPU.
     """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.owned: Callable[[], bool] = self.lock._is_owned  # type: ignore[attr-defined]
+        self.ready: deque[_DirectCall] = deque()
 
     def before_run(self) -> None:
         """The bridge's thread starts: it holds the lock from now on."""
@@ -103,28 +111,83 @@ class _LoopLock(trio.abc.Instrument):
     def before_io_wait(self, timeout: float) -> None:
         """About to wait for I/O: calling threads may use the session meanwhile."""
         self.lock.release()
+        if self.ready:
+            self.wake_next()
 
     def after_io_wait(self, timeout: float) -> None:
         """Back from the wait: take the lock back (after the calling thread that has it)."""
         self.lock.acquire()
 
     def after_run(self) -> None:
-        """The bridge's thread is done."""
+        """The bridge's thread is done: wake every thread still to be woken."""
         self.lock.release()
+        while self.ready:
+            self.wake_next()
+
+    def wake_next(self) -> None:
+        """Wake the thread of the first answered call that still waits (if any)."""
+        ready = self.ready
+        while True:
+            try:
+                call = ready.popleft()
+            except IndexError:
+                return
+            if call.claim():
+                call.wakeup.release()
+                return
+            # else its thread gave up waiting (timeout, interrupt) before the answer came
 
 
 class _DirectCall(_Waiter):
-    """A call the calling thread sent itself; the reader on the bridge's thread resolves it
-    like a task's (``_Waiter``), and the calling thread sleeps on ``answers``."""
+    """A call the calling thread sent itself. The reader (on the bridge's thread) resolves it
+    like a task's (``_Waiter``); the calling thread sleeps on ``wakeup`` (a lock it holds).
+    ``claim()`` succeeds once: for the waker (the answer wins) or for the calling thread giving
+    up (the timeout or an interrupt wins)."""
+
+    __slots__ = ("_unclaimed", "ready", "wakeup")
+
+    def __init__(self, ready: deque[_DirectCall]) -> None:
+        self.task = None  # no super().__init__(): no trio task sleeps on this call
+        self.value = None
+        self.error = None
+        self.on_progress = None
+        self.ready = ready
+        self.wakeup = threading.Lock()
+        self.wakeup.acquire()
+        self._unclaimed = [True]
+
+    def claim(self) -> bool:
+        """Whether this caller is the first to claim the call (``list.pop`` is atomic)."""
+        try:
+            self._unclaimed.pop()
+        except IndexError:
+            return False
+        return True
+
+    def resolve(self, value: Any) -> None:
+        """The call's result: its thread is woken soon."""
+        self.value = value
+        self.ready.append(self)
+
+    def fail(self, error: BaseException) -> None:
+        """The call's error: its thread is woken soon, and raises it."""
+        self.error = error
+        self.ready.append(self)
+
+
+class _DirectCallWithProgress(_Waiter):
+    """A call with ``on_progress`` the calling thread sent itself: its thread sleeps on
+    ``answers``, which gets the progress values in order and then the outcome (each wakes it
+    at once: progress is rare, and comes one value at a time)."""
 
     __slots__ = ("answers",)
 
-    def __init__(self, progress: bool) -> None:
+    def __init__(self) -> None:
         self.task = None  # no super().__init__(): no trio task sleeps on this call
         self.value = None
         self.error = None
         self.answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
-        self.on_progress = self._progress if progress else None
+        self.on_progress = self._progress
 
     def resolve(self, value: Any) -> None:
         """The call's result: wake the calling thread."""
@@ -311,7 +374,11 @@ class SyncBridge:
         """
         limit = self._call_timeout if timeout is None else timeout
         if self._direct:
-            waiter = _DirectCall(on_progress is not None)
+            waiter: _DirectCall | _DirectCallWithProgress
+            if on_progress is None:
+                waiter = _DirectCall(self._loop.ready)
+            else:
+                waiter = _DirectCallWithProgress()
             ends = None if limit is None or math.isinf(limit) else time.monotonic() + limit
             finish = self._send_direct(method, params, waiter, ends, limit)
             if finish is not None:
@@ -399,7 +466,7 @@ class SyncBridge:
         self,
         method: str,
         params: Params,
-        waiter: _DirectCall | None,
+        waiter: _DirectCall | _DirectCallWithProgress | None,
         ends: float | None,
         limit: float | None,
     ) -> Callable[[bool], None] | None:
@@ -430,7 +497,41 @@ class SyncBridge:
     def _wait_direct(
         self,
         method: str,
-        waiter: _DirectCall,
+        waiter: _DirectCall | _DirectCallWithProgress,
+        finish: Callable[[bool], None],
+        on_progress: Callable[[Any], object] | None,
+        ends: float | None,
+        limit: float | None,
+    ) -> Any:
+        if isinstance(waiter, _DirectCallWithProgress):
+            return self._wait_with_progress(method, waiter, finish, on_progress, ends, limit)
+        wakeup = waiter.wakeup
+        try:
+            if ends is None:
+                woken = wakeup.acquire()
+            else:
+                woken = wakeup.acquire(timeout=max(0.0, ends - time.monotonic()))
+        except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
+            if waiter.claim():
+                finish(True)
+            else:  # answered meanwhile: whoever woke this thread woke no other
+                self._loop.wake_next()
+                finish(False)
+            raise
+        if not woken and waiter.claim():
+            finish(True)
+            assert limit is not None
+            raise CallTimeout(method, limit)
+        self._loop.wake_next()  # pass it on: the next answered call's thread
+        finish(False)
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.value
+
+    def _wait_with_progress(
+        self,
+        method: str,
+        waiter: _DirectCallWithProgress,
         finish: Callable[[bool], None],
         on_progress: Callable[[Any], object] | None,
         ends: float | None,
@@ -443,14 +544,13 @@ class SyncBridge:
                     kind, value = get()
                 else:
                     kind, value = get(timeout=max(0.0, ends - time.monotonic()))
-                if kind == _PROGRESS:
-                    if on_progress is not None:
-                        try:
-                            on_progress(value)
-                        except Exception:
-                            log.exception("on_progress callback of %r failed", method)
-                    continue
-                break
+                if kind != _PROGRESS:
+                    break
+                if on_progress is not None:
+                    try:
+                        on_progress(value)
+                    except Exception:
+                        log.exception("on_progress callback of %r failed", method)
         except queue.Empty:
             finish(True)
             assert limit is not None
