@@ -92,25 +92,38 @@ class _LoopLock(trio.abc.Instrument):
     ``RLock`` because it says who owns it (``owned``): an exception that a signal handler
     raises just as the lock was taken cannot leave it held.
 
-    Wake-ups are batched: the reader only appends answered calls to ``ready``; just before the
-    bridge's thread waits for I/O (and gives up the GIL) it wakes the first one, and each
-    thread woken wakes the next (``wake_next``). Waking a thread while holding the GIL costs
-    far more than the wake-up itself once many threads wait: the woken threads take the CPUs
-    only to find the GIL taken, and the thread holding it waits for a CPU.
+    Nobody waits for the lock to send a call: a calling thread appends its call to
+    ``outgoing`` and, if the lock is free, takes it and sends everything queued (``flush``);
+    if it is taken, its holder sends the call: the bridge's thread just before it waits for
+    I/O, a calling thread after it lets the lock go (``flush_if_free`` looks again). So 64
+    threads calling at once do not queue up on the lock, each woken in turn to send one frame.
+
+    Wake-ups are batched the same way: the reader only appends answered calls to ``ready``;
+    just before the bridge's thread waits for I/O (and gives up the GIL) it wakes the first
+    one, and each thread woken wakes the next (``wake_next``). Waking a thread while holding
+    the GIL costs far more than the wake-up itself once many threads wait: the woken threads
+    take the CPUs only to find the GIL taken, and the thread holding it waits for a CPU.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, flush: Callable[[], None]) -> None:
         self.lock = threading.RLock()
         self.owned: Callable[[], bool] = self.lock._is_owned  # type: ignore[attr-defined]
         self.ready: deque[_DirectCall] = deque()
+        self.outgoing: deque[_DirectCall] = deque()
+        self.flush = flush  # sends ``outgoing``; only with the lock held
 
     def before_run(self) -> None:
         """The bridge's thread starts: it holds the lock from now on."""
         self.lock.acquire()
 
     def before_io_wait(self, timeout: float) -> None:
-        """About to wait for I/O: calling threads may use the session meanwhile."""
+        """About to wait for I/O: send the calls queued meanwhile, then let calling threads
+        use the session, and wake the first answered call's thread."""
+        if self.outgoing:
+            self.flush()
         self.lock.release()
+        if self.outgoing:
+            self.flush_if_free()
         if self.ready:
             self.wake_next()
 
@@ -120,9 +133,23 @@ class _LoopLock(trio.abc.Instrument):
 
     def after_run(self) -> None:
         """The bridge's thread is done: wake every thread still to be woken."""
+        self.flush()  # the bridge is closed: each queued call gets BridgeClosed
         self.lock.release()
         while self.ready:
             self.wake_next()
+
+    def flush_if_free(self) -> None:
+        """Send the queued calls if nobody holds the lock (else its holder will); look again
+        after letting it go, for calls queued meanwhile."""
+        outgoing, lock, owned = self.outgoing, self.lock, self.owned
+        while outgoing:
+            try:
+                if not lock.acquire(blocking=False):
+                    return
+                self.flush()
+            finally:
+                if owned():
+                    lock.release()
 
     def wake_next(self) -> None:
         """Wake the thread of the first answered call that still waits (if any)."""
@@ -139,30 +166,64 @@ class _LoopLock(trio.abc.Instrument):
 
 
 class _DirectCall(_Waiter):
-    """A call the calling thread sent itself. The reader (on the bridge's thread) resolves it
-    like a task's (``_Waiter``); the calling thread sleeps on ``wakeup`` (a lock it holds).
-    ``claim()`` succeeds once: for the waker (the answer wins) or for the calling thread giving
-    up (the timeout or an interrupt wins)."""
+    """A call sent without its own trio task, by whichever thread holds the loop lock. The
+    reader (on the bridge's thread) resolves it like a task's (``_Waiter``); the calling thread
+    sleeps on ``wakeup`` (a lock it holds).
 
-    __slots__ = ("_unclaimed", "ready", "wakeup")
+    Two one-shot tokens settle the races (``list.pop`` is atomic): ``claim()`` is won by the
+    waker (the answer wins) or by the calling thread giving up (its timeout or an interrupt
+    wins); ``take_unsent()`` by the sender (the call goes out) or by the calling thread giving
+    up first (it never goes out). ``finish`` is the session's, once sent; ``fallback`` says
+    the call must take the ordinary path instead (set before its thread is woken)."""
 
-    def __init__(self, ready: deque[_DirectCall]) -> None:
+    __slots__ = (
+        "_unclaimed",
+        "_unsent",
+        "abandoned",
+        "fallback",
+        "finish",
+        "method",
+        "params",
+        "ready",
+        "wakeup",
+    )
+
+    def __init__(self, method: str, params: Params, ready: deque[_DirectCall]) -> None:
         self.task = None  # no super().__init__(): no trio task sleeps on this call
         self.value = None
         self.error = None
         self.on_progress = None
+        self.method = method
+        self.params = params
         self.ready = ready
         self.wakeup = threading.Lock()
         self.wakeup.acquire()
         self._unclaimed = [True]
+        self._unsent = [True]
+        self.finish: Callable[[bool], None] | None = None
+        self.abandoned = False
+        self.fallback = False
 
     def claim(self) -> bool:
-        """Whether this caller is the first to claim the call (``list.pop`` is atomic)."""
+        """Whether this caller is the first to claim the call's wake-up."""
         try:
             self._unclaimed.pop()
         except IndexError:
             return False
         return True
+
+    def take_unsent(self) -> bool:
+        """Whether this caller is the first to take the call before it is sent."""
+        try:
+            self._unsent.pop()
+        except IndexError:
+            return False
+        return True
+
+    def wake_now(self) -> None:
+        """Wake the calling thread at once (an error or a fallback before anything was sent)."""
+        if self.claim():
+            self.wakeup.release()
 
     def resolve(self, value: Any) -> None:
         """The call's result: its thread is woken soon."""
@@ -309,7 +370,7 @@ class SyncBridge:
         self._state = _STARTING
         self._inbox: deque[_Call] = deque()  # calls waiting for the bridge's thread
         self._token: trio.lowlevel.TrioToken | None = None
-        self._loop = _LoopLock()
+        self._loop = _LoopLock(self._flush)
         if trace is None:  # as open_bridge() decides it
             trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
         # trace=True logs every frame with the bridge's trio clock: from its thread only.
@@ -374,15 +435,23 @@ class SyncBridge:
         """
         limit = self._call_timeout if timeout is None else timeout
         if self._direct:
-            waiter: _DirectCall | _DirectCallWithProgress
+            ends = None if limit is None or math.isinf(limit) else time.monotonic() + limit
             if on_progress is None:
-                waiter = _DirectCall(self._loop.ready)
+                self._refuse_own_thread()
+                if self._state != _OPEN:
+                    raise self._closed_error()
+                direct = _DirectCall(method, params, self._loop.ready)
+                self._loop.outgoing.append(direct)
+                self._loop.flush_if_free()
+                if not self._wait_direct(direct, ends, limit):
+                    return direct.value
             else:
                 waiter = _DirectCallWithProgress()
-            ends = None if limit is None or math.isinf(limit) else time.monotonic() + limit
-            finish = self._send_direct(method, params, waiter, ends, limit)
-            if finish is not None:
-                return self._wait_direct(method, waiter, finish, on_progress, ends, limit)
+                finish = self._send_direct(method, params, waiter, ends, limit)
+                if finish is not None:
+                    return self._wait_with_progress(
+                        method, waiter, finish, on_progress, ends, limit
+                    )
         call = _Call(method, params, timeout, progress=on_progress is not None)
         self._submit(call)
         deadline = None if limit is None or math.isinf(limit) else limit + _GUARD_GRACE
@@ -493,40 +562,80 @@ class SyncBridge:
         finally:
             if loop.owned():
                 loop.lock.release()
+            if loop.outgoing:  # calls queued while this thread held the lock
+                loop.flush_if_free()
 
-    def _wait_direct(
-        self,
-        method: str,
-        waiter: _DirectCall | _DirectCallWithProgress,
-        finish: Callable[[bool], None],
-        on_progress: Callable[[Any], object] | None,
-        ends: float | None,
-        limit: float | None,
-    ) -> Any:
-        if isinstance(waiter, _DirectCallWithProgress):
-            return self._wait_with_progress(method, waiter, finish, on_progress, ends, limit)
-        wakeup = waiter.wakeup
+    def _flush(self) -> None:
+        """Send every queued call; only with the loop lock held (by any thread)."""
+        outgoing = self._loop.outgoing
+        while outgoing:
+            try:
+                call = outgoing.popleft()
+            except IndexError:
+                return
+            if not call.take_unsent():  # its thread gave up before it was sent
+                continue
+            bridge = self._bridge
+            if self._state != _OPEN or bridge is None:
+                call.error = self._closed_error()
+                call.wake_now()
+                continue
+            session: HostSession = bridge._session  # type: ignore[assignment] # the current host
+            try:
+                finish = None
+                if not session.gone:  # else a restart, or HostExited: the trio bridge decides
+                    finish = session.send_from_thread(call.method, call.params, call, self._wake)
+            except Exception as exc:  # params that are not JSON
+                call.error = exc
+                call.wake_now()
+                continue
+            if finish is None:
+                call.fallback = True
+                call.wake_now()
+                continue
+            call.params = None  # sent: a large request must not stay alive while it waits
+            call.finish = finish
+            if call.abandoned:  # its thread gave up while it was being sent
+                finish(True)
+
+    def _give_up(self, call: _DirectCall) -> None:
+        """The calling thread stops waiting for ``call`` (it won ``claim``): cancel it."""
+        call.abandoned = True
+        if call.take_unsent():  # never sent: nothing to cancel
+            return
+        finish = call.finish
+        if finish is not None:  # else the sender is at it, and sees ``abandoned`` next
+            finish(True)
+
+    def _wait_direct(self, call: _DirectCall, ends: float | None, limit: float | None) -> bool:
+        """Wait for a queued call's outcome: return ``False`` with ``call.value`` set, ``True``
+        if it must take the ordinary path, or raise its error or ``CallTimeout``."""
+        wakeup = call.wakeup
         try:
             if ends is None:
                 woken = wakeup.acquire()
             else:
                 woken = wakeup.acquire(timeout=max(0.0, ends - time.monotonic()))
         except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
-            if waiter.claim():
-                finish(True)
+            if call.claim():
+                self._give_up(call)
             else:  # answered meanwhile: whoever woke this thread woke no other
                 self._loop.wake_next()
-                finish(False)
+                if call.finish is not None:
+                    call.finish(False)
             raise
-        if not woken and waiter.claim():
-            finish(True)
+        if not woken and call.claim():
+            self._give_up(call)
             assert limit is not None
-            raise CallTimeout(method, limit)
+            raise CallTimeout(call.method, limit)
         self._loop.wake_next()  # pass it on: the next answered call's thread
-        finish(False)
-        if waiter.error is not None:
-            raise waiter.error
-        return waiter.value
+        if call.fallback:
+            return True
+        if call.finish is not None:
+            call.finish(False)
+        if call.error is not None:
+            raise call.error
+        return False
 
     def _wait_with_progress(
         self,

@@ -589,3 +589,33 @@ def test_a_caller_without_timeout_waits_out_a_blocked_bridge_thread() -> None:
         assert time.monotonic() - started >= 0.2
         blocker.join(JOIN)
         assert not blocker.is_alive()
+
+
+def test_a_call_given_up_while_queued_is_never_left_in_flight() -> None:
+    """While the bridge's thread is blocked, a call waits in the queue and its thread times out
+    first. The call is dropped from the queue (or, had it gone out, cancelled at once): it is
+    never left waiting for an answer that will not come, and the calls queued behind it go."""
+    methods = rpcbridge.Methods()
+    methods.add("py.block", lambda params: time.sleep(0.5))
+    with rpcbridge.SyncBridge(handlers=[H2P], methods=methods) as bridge:
+        blocker = threading.Thread(
+            target=bridge.call, args=("h2p.ask", {"method": "py.block"}), daemon=True
+        )
+        blocker.start()
+        time.sleep(0.1)
+        queued_behind: list[Any] = []
+        behind = threading.Thread(
+            target=lambda: queued_behind.append(bridge.call("rpc.echo", ["behind"])), daemon=True
+        )
+        started = time.monotonic()
+        with pytest.raises(rpcbridge.CallTimeout):
+            bridge.call("h2p.hang", timeout=0.1)  # never answers by itself
+        assert time.monotonic() - started < 0.4  # its own timeout, not the 0.5 s block
+        behind.start()
+        blocker.join(JOIN)
+        behind.join(JOIN)
+        assert queued_behind == [["behind"]]
+        deadline = time.monotonic() + 5
+        while bridge.bridge.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert bridge.bridge.in_flight == 0
