@@ -5,18 +5,27 @@ Jupyter notebooks, scripts. ::
         print(bridge.call("rpc.echo", {"text": "你好 🌏"}))
 
 ``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread (the bridge's
-thread), which reads the host's output, runs Python handlers and restarts hosts. A call does not
-hop to that thread to be sent: the calling thread encodes the request and writes the frame
-itself, then sleeps on the call's own ``queue.SimpleQueue``, on which the reader puts the answer
-(and any progress values before it). So a call crosses threads once, on the way back.
+thread), which reads the host's output, runs Python handlers and restarts hosts. A call is not
+handed to that thread to be sent: it is encoded and its frame written by whichever thread holds
+the loop lock (usually the calling thread itself), and the calling thread sleeps on a lock of
+the call's own, released once the reader has the answer. So a call crosses threads once, on
+the way back, and no trio task is started for it.
 
 What makes that safe is ``_LoopLock``: a trio instrument that keeps a lock held by the bridge's
-thread except while it waits for I/O. A calling thread that holds the lock knows the bridge's
-thread is parked in ``epoll``/``kqueue`` and touches nothing, so it may use the session
+thread except while it waits for I/O. A thread that holds the lock knows the bridge's thread is
+parked in ``epoll``/``kqueue`` and touches nothing, so it may use the session
 (``HostSession.send_from_thread``: register the call, write the frame) as if it were that
-thread. A call that must wait for something only the bridge's thread can do (a restart, room
-among ``max_in_flight``, ``trace=True``'s logging) takes the ordinary path instead: it is
-queued, the bridge's thread is woken with ``TrioToken.run_sync_soon`` and runs it as a task.
+thread. Nobody waits for the lock to send: a caller queues its call and sends the queue if the
+lock is free; otherwise the holder sends it (the bridge's thread just before it waits for
+I/O). Wake-ups are batched too: the bridge's thread wakes the first answered caller just before
+it waits for I/O, and each caller woken wakes the next. Both matter once many threads call at
+once: a thread woken while another holds the GIL only finds the GIL taken, and the holder
+loses its CPU to it (py-spy ``--gil`` showed those wake-ups as most of the GIL-held time).
+
+A call that needs what only the bridge's thread can do (a restart, room among
+``max_in_flight``, ``trace=True``'s logging) takes the ordinary path instead: it is queued, the
+bridge's thread is woken with ``TrioToken.run_sync_soon`` and runs it as a task calling
+``Bridge.call``. Calls with ``on_progress`` and notifications take the lock themselves.
 
 Nothing here touches the calling thread's event loop, so a blocking call from a coroutine (an
 asyncio loop in Jupyter) works: it blocks that loop for the call's duration, like any blocking
@@ -324,11 +333,11 @@ class SyncBridge:
     itself (that raises ``RuntimeError``: it would wait for its own thread); an ``async``
     handler can use the trio ``Bridge`` in ``.bridge`` instead.
 
-    Cost: each call crosses threads twice (about 40 µs with no I/O on a 2-core Linux VM), so a
-    sequential ``rpc.echo`` takes about 85 µs against 35 µs for a trio call (2.5x), while a
-    small ``compile`` (0.9 ms) costs 1.1x. Many threads calling at once are served
-    concurrently, but each call still pays its thread switches: prefer the trio API for bulk
-    work. ``trio.from_thread.run`` measured no faster.
+    Cost: each call crosses threads once (the answer's way back to the calling thread; the
+    request is written without a thread switch). On a 2-core VM a sequential ``rpc.echo``
+    runs at roughly 0.6x the trio bridge's rate and 64 threads calling at once at roughly
+    0.7x its 64 tasks (docs/performance.md); on a ``compile`` the difference is noise. For bulk
+    work from one program, the trio API is still the cheapest.
     """
 
     def __init__(
