@@ -114,12 +114,13 @@ class _LoopLock(trio.abc.Instrument):
     take the CPUs only to find the GIL taken, and the thread holding it waits for a CPU.
     """
 
-    def __init__(self, flush: Callable[[], None]) -> None:
+    def __init__(self, flush: Callable[[], None], poke: Callable[[], None]) -> None:
         self.lock = threading.RLock()
         self.owned: Callable[[], bool] = self.lock._is_owned  # type: ignore[attr-defined]
         self.ready: deque[_DirectCall] = deque()
         self.outgoing: deque[_DirectCall] = deque()
         self.flush = flush  # sends ``outgoing``; only with the lock held
+        self.poke = poke  # wakes the bridge's thread, which then sends ``outgoing``
 
     def before_run(self) -> None:
         """The bridge's thread starts: it holds the lock from now on."""
@@ -156,6 +157,10 @@ class _LoopLock(trio.abc.Instrument):
                 if not lock.acquire(blocking=False):
                     return
                 self.flush()
+            except BaseException:  # a signal handler raised (main thread): leave the rest
+                if outgoing:
+                    self.poke()
+                raise
             finally:
                 if owned():
                     lock.release()
@@ -379,7 +384,7 @@ class SyncBridge:
         self._state = _STARTING
         self._inbox: deque[_Call] = deque()  # calls waiting for the bridge's thread
         self._token: trio.lowlevel.TrioToken | None = None
-        self._loop = _LoopLock(self._flush)
+        self._loop = _LoopLock(self._flush, lambda: self._wake(_nothing))
         if trace is None:  # as open_bridge() decides it
             trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
         # trace=True logs every frame with the bridge's trio clock: from its thread only.
@@ -584,28 +589,39 @@ class SyncBridge:
                 return
             if not call.take_unsent():  # its thread gave up before it was sent
                 continue
-            bridge = self._bridge
-            if self._state != _OPEN or bridge is None:
-                call.error = self._closed_error()
-                call.wake_now()
-                continue
-            session: HostSession = bridge._session  # type: ignore[assignment] # the current host
             try:
-                finish = None
-                if not session.gone:  # else a restart, or HostExited: the trio bridge decides
-                    finish = session.send_from_thread(call.method, call.params, call, self._wake)
-            except Exception as exc:  # params that are not JSON
-                call.error = exc
-                call.wake_now()
-                continue
-            if finish is None:
-                call.fallback = True
-                call.wake_now()
-                continue
-            call.params = None  # sent: a large request must not stay alive while it waits
-            call.finish = finish
-            if call.abandoned:  # its thread gave up while it was being sent
-                finish(True)
+                self._send_queued(call)
+            except BaseException:  # a signal handler raised (main thread) while sending it
+                if call.finish is None:  # never left waiting for nothing: fail it
+                    call.error = BridgeClosed(f"{call.method!r} was interrupted while sent")
+                    call.wake_now()
+                raise
+
+    def _send_queued(self, call: _DirectCall) -> None:
+        """Send one queued call (its ``unsent`` token taken), or wake its thread with the
+        reason it was not sent: an error, or ``fallback`` to the ordinary path."""
+        bridge = self._bridge
+        if self._state != _OPEN or bridge is None:
+            call.error = self._closed_error()
+            call.wake_now()
+            return
+        session: HostSession = bridge._session  # type: ignore[assignment] # the current host
+        try:
+            finish = None
+            if not session.gone:  # else a restart, or HostExited: the trio bridge decides
+                finish = session.send_from_thread(call.method, call.params, call, self._wake)
+        except Exception as exc:  # params that are not JSON
+            call.error = exc
+            call.wake_now()
+            return
+        if finish is None:
+            call.fallback = True
+            call.wake_now()
+            return
+        call.params = None  # sent: a large request must not stay alive while it waits
+        call.finish = finish
+        if call.abandoned:  # its thread gave up while it was being sent
+            finish(True)
 
     def _give_up(self, call: _DirectCall) -> None:
         """The calling thread stops waiting for ``call`` (it won ``claim``): cancel it."""
@@ -858,6 +874,10 @@ def _cancel(call: _Call) -> None:
     """Runs on the bridge's thread: cancel a call its thread stopped waiting for."""
     if call.scope is not None:
         call.scope.cancel()
+
+
+def _nothing() -> None:
+    """Run on the bridge's thread only to wake it (it sends the queued calls before it sleeps)."""
 
 
 def _single(exc: BaseException) -> BaseException:
