@@ -5,7 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DEPS := node/node_modules/.package-lock.json
 
-.PHONY: demo test setup bench bench-quick lint typecheck test-py test-node clean
+# `make wheel` builds dist/rpcbridge-*.whl for this machine; PLATFORM=darwin-arm64 (linux-x64,
+# linux-arm64, darwin-x64, win32-x64, win32-arm64) for another, PLATFORM=none for the
+# pure-Python wheel (hatch_build.py).
+PLATFORM ?= auto
+
+.PHONY: demo test setup wheel bench bench-quick lint typecheck test-py test-node clean
 
 setup: $(VENV)/.installed $(NODE_DEPS)
 
@@ -26,6 +31,9 @@ demo: setup
 
 test: setup lint typecheck test-node test-py
 
+wheel: setup
+	$(PY) hatch_build.py --platform $(PLATFORM) --outdir dist
+
 test-py: setup
 	$(PY) -m pytest
 
@@ -33,8 +41,8 @@ test-node: setup
 	cd node && node --test
 
 lint: setup
-	$(VENV)/bin/ruff check rpcbridge tests examples benchmarks
-	$(VENV)/bin/ruff format --check rpcbridge tests examples benchmarks
+	$(VENV)/bin/ruff check rpcbridge tests examples benchmarks hatch_build.py
+	$(VENV)/bin/ruff format --check rpcbridge tests examples benchmarks hatch_build.py
 
 typecheck: setup
 	$(VENV)/bin/mypy
@@ -46,4 +54,4 @@ bench-quick: setup
 	$(PY) -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) node/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node/node_modules .pytest_cache .mypy_cache .ruff_cache build/rpcbridge-node dist

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import core_overhead, memory, pool
+from . import core_overhead, memory, pool, preemption, project, ticker
 from .contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
 from .machine import describe, load_average, machine_info
 from .report import (
@@ -82,13 +82,24 @@ def _order(names: list[str], rep: int) -> list[str]:
     return order[::-1] if rep % 2 else order
 
 
-SECTIONS = ("core", "memory", "pool")
+SECTIONS = ("core", "memory", "pool", "preemption", "ticker", "project")
 """The parts run after the contenders' table, each in its own process: ``core`` (per-call
 bookkeeping without I/O, ``core_overhead.py``), ``memory`` (peak RSS for a 16 MiB round trip
-and 10 000 calls in flight, ``memory.py``) and ``pool`` (one host against ``open_pool``, with
-CPU-bound handlers, and a member's crash, ``pool.py``)."""
+and 10 000 calls in flight, ``memory.py``), ``pool`` (one host against ``open_pool``, with
+CPU-bound handlers, and a member's crash, ``pool.py``), ``preemption`` (the handler thread's
+per-call cost, timeout → exception, other callers' echo p99 while a handler spins,
+``preemption.py``), ``ticker`` (how late a 10 ms ticker wakes on trio, asyncio and uvloop while
+64 compiles run, ``ticker.py``) and ``project`` (a generated 600-file project: ``rpcbridge
+compile`` against the esbuild CLI, type checks against ``tsc --noEmit``, ``project.py``)."""
 
-_SECTION_MODULES = {"core": core_overhead, "memory": memory, "pool": pool}
+_SECTION_MODULES = {
+    "core": core_overhead,
+    "memory": memory,
+    "pool": pool,
+    "preemption": preemption,
+    "ticker": ticker,
+    "project": project,
+}
 
 
 def _run_section(name: str, quick: bool, timeout: float) -> dict[str, Any] | None:
@@ -138,7 +149,8 @@ def _notes(
             else ", both processes pinned to one CPU (a cross-CPU wake-up on this VM would "
             "otherwise add a random ~35 µs per round trip)"
         )
-        + "; 64-conc = 64 trio tasks each looping on echo; 1 / 16 MiB = round trip of a string of that many UTF-8 "
+        + "; 64-conc = 64 tasks each looping on echo (trio tasks; asyncio tasks for "
+        "`rpcbridge-asyncio` and `rpcbridge-uvloop`, which run every workload on that loop); 1 / 16 MiB = round trip of a string of that many UTF-8 "
         "bytes (ASCII, CJK, emoji, quotes, backslashes), MiB/s one direction, echo checked; "
         "compile = esbuild transform of node/test-support/fixtures/compile/Dashboard.tsx "
         "(326 lines; loader tsx, jsx automatic, target esnext, no source map), one at a time "
@@ -183,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"comma-separated, from: {', '.join(SECTIONS)}, or 'none': what runs after the "
         "contenders' table (default: all; quick: core only, the others have their own --quick: "
-        "python -m benchmarks.memory --quick, python -m benchmarks.pool --quick)",
+        "python -m benchmarks.memory --quick, python -m benchmarks.pool --quick, "
+        "python -m benchmarks.ticker --quick)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--worker-timeout", type=float, default=180.0)
@@ -257,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         "core_overhead": sections.get("core"),
         "memory": sections.get("memory"),
         "pool": sections.get("pool"),
+        "preemption": sections.get("preemption"),
+        "project": sections.get("project"),
+        "ticker": sections.get("ticker"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1)

@@ -15,6 +15,9 @@ express server, wait for the port it prints, first request). To add one, write a
 those members and add it to ``CONTENDERS``; its Node side goes under ``benchmarks/`` next to
 ``floor/``, ``spawn/`` and ``http/``.
 
+A contender runs under trio unless it has a ``loop`` attribute: ``"asyncio"`` or ``"uvloop"``
+(``event_loop()``); the worker then runs every workload on that loop (anyio task groups).
+
 ``per_call_process`` marks designs that pay a process start on every call (``spawn-stdout``
 and ``spawn-tempfile``: ~55 ms an echo, ~70 ms a compile): the worker gives them smaller
 minimum counts and no warm-up (``Budget.for_contender``), so their worker costs ~10-15 s
@@ -40,6 +43,7 @@ __all__ = [
     "RpcbridgeSyncContender",
     "SpawnStdoutContender",
     "SpawnTempfileContender",
+    "event_loop",
 ]
 
 ECHO = "rpc.echo"
@@ -125,6 +129,31 @@ class RpcbridgeContender:
 
     def open(self) -> AbstractAsyncContextManager[Client]:
         return self._open()
+
+
+class RpcbridgeAsyncioContender(RpcbridgeContender):
+    """The same ``rpcbridge.open_bridge()`` under asyncio: every workload runs on the asyncio
+    loop (asyncio tasks through anyio task groups)."""
+
+    name = "rpcbridge-asyncio"
+    description = "rpcbridge.open_bridge() under asyncio (the same workloads on asyncio tasks)"
+    loop = "asyncio"
+
+
+class RpcbridgeUvloopContender(RpcbridgeContender):
+    """The same ``rpcbridge.open_bridge()`` under asyncio on uvloop."""
+
+    name = "rpcbridge-uvloop"
+    description = "rpcbridge.open_bridge() under asyncio on uvloop"
+    loop = "uvloop"
+
+
+def event_loop(contender: Contender) -> tuple[str, dict[str, Any]]:
+    """The anyio backend and options a contender's workloads run on."""
+    loop = getattr(contender, "loop", "trio")
+    if loop == "trio":
+        return "trio", {}
+    return "asyncio", {"use_uvloop": loop == "uvloop"}
 
 
 class FloorClientRpcHost:
@@ -421,6 +450,8 @@ CONTENDERS: dict[str, Contender] = {
     for contender in (
         FloorContender(),
         RpcbridgeContender(),
+        RpcbridgeAsyncioContender(),
+        RpcbridgeUvloopContender(),
         RpcbridgeSyncContender(),
         SpawnStdoutContender(),
         SpawnTempfileContender(),
@@ -434,6 +465,8 @@ CONTENDERS: dict[str, Contender] = {
 DEFAULT_CONTENDERS: tuple[str, ...] = (
     "floor",
     "rpcbridge",
+    "rpcbridge-asyncio",
+    "rpcbridge-uvloop",
     "rpcbridge-sync",
     "spawn-stdout",
     "spawn-tempfile",

@@ -5,8 +5,8 @@ loop for ``--seconds`` per run; runs alternate between one ``open_bridge()`` hos
 ``open_pool(--size)`` (2), ``--repeats`` times each, after a warm-up:
 
 * ``cpu``: ``bench.crunch`` from ``benchmarks/handlers/cpu_bound.mjs``, a synchronous integer
-  hash chain (~6 ms) on the host's main thread. One host is capped at one core however many
-  calls wait: the case a pool exists for.
+  hash chain (~6 ms) in the host's handler thread (one per host, docs/handlers.md). One host
+  is capped at one core however many calls wait: the case a pool exists for.
 * ``typescript``: ``compile`` of node/test-support/fixtures/compile/Dashboard.tsx (326 lines)
   with ``"engine": "typescript"`` (``ts.transpileModule`` in the host's worker thread). One
   host already keeps more than one core busy here (the worker, the main thread's JSON and
@@ -86,7 +86,7 @@ def _crunch_workload() -> Workload:
 
     return Workload(
         name="cpu",
-        description=f"bench.crunch ({CRUNCH_ROUNDS:,} rounds on the host's main thread)",
+        description=f"bench.crunch ({CRUNCH_ROUNDS:,} rounds in the host's handler thread)",
         method="bench.crunch",
         params=lambda i: {"seed": i % 8, "rounds": CRUNCH_ROUNDS},
         check=check,

@@ -18,9 +18,9 @@ import traceback
 from functools import partial
 from typing import Any
 
-import trio
+import anyio
 
-from .contenders import CONTENDERS, Contender
+from .contenders import CONTENDERS, Contender, event_loop
 from .cpu import pinned_together
 from .workloads import (
     Budget,
@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         seq_pin = None if args.seq_unpinned else args.rep
-        out.update(trio.run(partial(run_contender, contender, budget, seq_pin=seq_pin)))
+        backend, options = event_loop(contender)
+        work = partial(run_contender, contender, budget, seq_pin=seq_pin)
+        out.update(anyio.run(work, backend=backend, backend_options=options))
         out["ok"] = True
     except Exception as exc:
         traceback.print_exc()

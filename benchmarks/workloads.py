@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import attrs
-import trio
 
 from .contenders import Client, Contender
 from .cpu import CpuSnapshot, cpu_snapshot, last_cpus
@@ -287,7 +288,7 @@ def _blocking_sequential(
     min_calls: int,
     cap: float,
 ) -> tuple[list[float], float]:
-    """The sequential loop in the calling (non-trio) thread, timed there."""
+    """The sequential loop in the calling (not the event loop's) thread, timed there."""
     latencies: list[float] = []
     clock = time.perf_counter
     method, make, unwrap, check = op.method, op.params, op.unwrap, op.check
@@ -323,7 +324,7 @@ async def run_sequential(
     cpu = cpu_snapshot()
     blocking = client.blocking
     if blocking is not None:
-        latencies, elapsed = await trio.to_thread.run_sync(
+        latencies, elapsed = await anyio.to_thread.run_sync(
             _blocking_sequential, blocking, op, max_calls, min_calls, cap
         )
     else:
@@ -426,13 +427,13 @@ async def run_concurrent(
     cpu = cpu_snapshot()
     blocking = client.blocking
     if blocking is not None:
-        done, elapsed = await trio.to_thread.run_sync(
+        done, elapsed = await anyio.to_thread.run_sync(
             _blocking_concurrent, blocking, op, budget.conc_tasks, max_calls, min_per_task, cap
         )
     else:
         start = clock()
         deadline = start + cap
-        async with trio.open_nursery() as nursery:
+        async with anyio.create_task_group() as nursery:
             for task in range(budget.conc_tasks):
                 nursery.start_soon(loop, task)
         elapsed = clock() - start
@@ -497,7 +498,7 @@ async def warm_up(client: Client, budget: Budget) -> None:
             params = small_params(i)
             _check(await client.call(params), params)
 
-    async with trio.open_nursery() as nursery:
+    async with anyio.create_task_group() as nursery:
         for task in range(budget.conc_tasks):
             nursery.start_soon(loop, task)
 

@@ -1,9 +1,14 @@
-"""Compile the example app concurrently through one host and print a table.
+"""Compile the example app concurrently through one host, then type-check a file.
 
 Every ``.ts``/``.tsx`` file under ``examples/app/src`` and ``examples/broken`` goes to
 ``bridge.call("compile", ...)`` at once; the table shows each file's size, its compiled size
 and how long its call took. The deliberately broken file shows what a ``CompileError``
 carries.
+
+Then ``examples/typecheck/invoice.ts``, which compiles (compiling only strips types) but has a
+type error, goes to ``bridge.call("typecheck", ...)``: TypeScript's TS2322 comes back with its
+line and column. The fix is sent as text (an editor's unsaved buffer) and checked again on
+the warm program.
 
 Run it with ``make demo`` or ``.venv/bin/python examples/compile_demo.py``.
 """
@@ -21,6 +26,7 @@ EXAMPLES = Path(__file__).resolve().parent
 SOURCES = sorted((EXAMPLES / "app" / "src").rglob("*.ts*")) + sorted(
     (EXAMPLES / "broken").glob("*.tsx")
 )
+INVOICE = EXAMPLES / "typecheck" / "invoice.ts"
 
 
 async def main() -> None:
@@ -57,6 +63,37 @@ async def main() -> None:
             print(diagnostic.render())
             assert diagnostic.line_text is not None and diagnostic.column is not None
             print(f"(the character at the column: {diagnostic.line_text[diagnostic.column - 1]!r})")
+    print()
+    await typecheck_demo()
+
+
+async def typecheck_demo() -> None:
+    """A file that compiles but does not type-check; the fix checked on the warm program."""
+    async with rpcbridge.open_bridge() as bridge:
+        source = await trio.Path(INVOICE).read_text(encoding="utf-8")
+        compiled = await bridge.call("compile", {"source": source, "filename": INVOICE.name})
+        print(f"{INVOICE.name} compiles to {len(compiled['code'])} characters of JavaScript, but:")
+        t0 = time.perf_counter()
+        cold = await bridge.call("typecheck", {"files": [str(INVOICE)]})
+        cold_ms = (time.perf_counter() - t0) * 1000
+        for raw in cold["diagnostics"]:
+            diagnostic = rpcbridge.Diagnostic.from_json(raw)
+            print(diagnostic.render())
+        print(
+            f"type check: {len(cold['diagnostics'])} error(s) in {cold_ms:.0f} ms "
+            "(cold: the worker starts, loads TypeScript and its libraries)"
+        )
+        fixed = source.replace('price: "2.10"', "price: 2.1")
+        t0 = time.perf_counter()
+        warm = await bridge.call(
+            "typecheck",
+            {"files": [str(INVOICE)], "changes": [{"path": str(INVOICE), "text": fixed}]},
+        )
+        warm_ms = (time.perf_counter() - t0) * 1000
+        print(
+            f"after the fix (sent as text): {len(warm['diagnostics'])} error(s) in "
+            f"{warm_ms:.0f} ms (warm)"
+        )
 
 
 if __name__ == "__main__":

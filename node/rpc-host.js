@@ -16,7 +16,8 @@
  *      SyntaxError;
  *   3. the command line and the channel: stdio, or the socket of --channel-fd (exit 2 on a bad
  *      one);
- *   4. the handler modules (exit 2 if one fails to load or a method name collides);
+ *   4. the handler modules, in the handler thread (lib/handler-thread.js) or, with
+ *      --handler-thread main, on this one (exit 2 if one fails to load or a method name collides);
  *   5. serving, until the input ends (stdin EOF, the socket's 'end'), SIGTERM, rpc.shutdown
  *      or the parent dies.
  */
@@ -57,9 +58,10 @@ function main() {
     exitWith(2, err instanceof channels.ChannelError ? err.message : String(err && err.stack));
     return;
   }
-  loader.loadHandlerModules(options.handlers).then(
+  var handlerThread = require('./lib/handler-thread').fromOptions(options, logging.log);
+  (handlerThread === null ? loader.loadHandlerModules(options.handlers) : handlerThread.start()).then(
     function (modules) {
-      serve({ options: options, modules: modules, channel: channel, log: logging.log });
+      serve({ options: options, modules: modules, channel: channel, log: logging.log, handlerThread: handlerThread });
     },
     function (err) {
       exitWith(2, err instanceof loader.HandlerLoadError ? err.message : String(err && err.stack));

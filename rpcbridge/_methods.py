@@ -12,8 +12,8 @@
         ...
 
 A handler takes the request's ``params`` (a dict, a list or ``None``) and returns a JSON value;
-it may be a plain function (run inline on the trio thread: keep it quick) or an ``async``
-function (run as a task in the bridge's nursery). The same registry serves requests and
+it may be a plain function (run inline on the event loop: keep it quick) or an ``async``
+function (run as a task in the bridge's task group, on the bridge's loop: trio or asyncio). The same registry serves requests and
 notifications. Registering before the bridge starts means no early message is missed.
 """
 

@@ -20,7 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import trio
+import anyio
+import anyio.abc
 
 from ._bridge import Bridge, open_bridge, unwrap_single
 from ._connection import Params
@@ -185,9 +186,9 @@ async def open_pool(size: int | None = None, **open_bridge_kwargs: Any) -> Async
         methods = Methods()
     kwargs = {**open_bridge_kwargs, "methods": methods}
     pool = Pool(count, methods=methods)
-    closing = trio.Event()
+    closing = anyio.Event()
 
-    async def run_member(*, task_status: trio.TaskStatus[Bridge]) -> None:
+    async def run_member(*, task_status: anyio.abc.TaskStatus[Bridge]) -> None:
         async with open_bridge(**kwargs) as bridge:
             task_status.started(bridge)
             await closing.wait()
@@ -195,9 +196,9 @@ async def open_pool(size: int | None = None, **open_bridge_kwargs: Any) -> Async
     started: list[Bridge | None] = [None] * count
     failures: list[Exception] = []
     try:
-        async with trio.open_nursery() as nursery:
+        async with anyio.create_task_group() as nursery:
             try:
-                async with trio.open_nursery() as starters:
+                async with anyio.create_task_group() as starters:
 
                     async def start(index: int) -> None:
                         try:

@@ -1,4 +1,5 @@
-"""One host process and everything that talks to it: the trio transport around the core.
+"""One host process and everything that talks to it: the transport around the core, written
+once for trio and asyncio.
 
 A ``HostSession`` owns one child process and runs four tasks in its own nursery:
 
@@ -15,6 +16,11 @@ When the child dies, every pending and later call raises ``HostExited`` with the
 and the stderr tail. ``close()`` closes the child's stdin, waits a bounded time for it to
 finish its work and exit, then terminates and finally kills it. ``Bridge`` (``_bridge.py``)
 puts a session behind the public API and replaces it when a restart policy says so.
+
+The structure (task groups, cancel scopes, timeouts, events) is anyio's, so this module runs
+unchanged on trio and on asyncio (uvloop too); what is paid per call or per read — how a caller
+sleeps until its answer, how a descriptor is waited on — is the runtime's (``_runtime.py``),
+each loop's own cheapest means.
 """
 
 from __future__ import annotations
@@ -29,8 +35,10 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import anyio
+import anyio.abc
+import anyio.lowlevel
 import orjson
-import trio
 
 from ._connection import (
     CancelRequested,
@@ -54,12 +62,15 @@ from ._errors import (
     ProtocolError,
     RequestCancelled,
     RpcError,
+    host_exited,
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import PROTOCOL_VERSION
 from ._host_log import HostLog
 from ._methods import Handler, Methods
 from ._pipes import PIPE_SIZE, Channel, socket_channel, stdio_channel
+from ._process import HostProcess, open_process
+from ._runtime import Runtime, Waiter
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "HostSession", "spawn"]
 
@@ -77,46 +88,6 @@ _EXIT_REPORT_WAIT = 1.0  # how long to wait for the exit status once stdout has 
 _TERMINATE_WAIT = 2.0  # between SIGTERM and SIGKILL
 
 
-class _Waiter:
-    """One pending call: the caller's task while it sleeps, the outcome, and who wants progress.
-
-    The caller sleeps in ``wait_task_rescheduled(waiter.abort)`` and the reader wakes it with
-    ``resolve`` or ``fail``: what a ``trio.Event`` does for a single waiter, minus the event and
-    its parking lot (measurably cheaper per call). A cancelled caller is not woken later.
-    """
-
-    __slots__ = ("error", "on_progress", "task", "value")
-
-    def __init__(
-        self, task: trio.lowlevel.Task, on_progress: Callable[[Any], object] | None
-    ) -> None:
-        self.task: trio.lowlevel.Task | None = task  # None once woken or cancelled
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.on_progress = on_progress
-
-    def abort(self, _: object) -> trio.lowlevel.Abort:
-        """The caller was cancelled while asleep: it must not be rescheduled again."""
-        self.task = None
-        return trio.lowlevel.Abort.SUCCEEDED
-
-    def resolve(self, value: Any) -> None:
-        """The call's result: wake the caller."""
-        self.value = value
-        self._wake()
-
-    def fail(self, error: BaseException) -> None:
-        """The call's error: wake the caller, who raises it."""
-        self.error = error
-        self._wake()
-
-    def _wake(self) -> None:
-        task = self.task
-        if task is not None:
-            self.task = None
-            trio.lowlevel.reschedule(task)
-
-
 class HostSession:
     """One live host process; ``Bridge`` holds the current one.
 
@@ -126,9 +97,10 @@ class HostSession:
 
     def __init__(
         self,
-        process: trio.Process,
+        process: HostProcess,
         channel: Channel,
         *,
+        runtime: Runtime,
         methods: Methods,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         call_timeout: float | None = None,
@@ -136,30 +108,32 @@ class HostSession:
         trace: bool = False,
     ) -> None:
         self._process = process
-        self._started = trio.current_time()
+        self._runtime = runtime
+        self._new_waiter = runtime.waiter
+        self._started = anyio.current_time()
         self._conn = RpcConnection(
             max_body_size=max_body_size, trace=self._trace if trace else None
         )
         self.call_timeout = call_timeout
         self._max_in_flight = max_in_flight
-        self._room_lot = trio.lowlevel.ParkingLot()  # callers waiting for an in-flight slot
+        self._room_lot = runtime.lot()  # callers waiting for an in-flight slot
         self._waiting_for_room = 0
         self._outbox_bytes = 0
-        self._drained_lot = trio.lowlevel.ParkingLot()  # callers waiting for the outbox to drain
-        self._waiters: dict[int, _Waiter] = {}
+        self._drained_lot = runtime.lot()  # callers waiting for the outbox to drain
+        self._waiters: dict[int, Waiter] = {}
         self._channel = channel
         self._stdin = channel.writer
         self._outbox: list[bytes | memoryview] = []
         self._writing = False  # the writer task is inside write_all
-        self._outbox_lot = trio.lowlevel.ParkingLot()
+        self._outbox_lot = runtime.lot()
         self._closing = False  # no new calls; the writer closes stdin once the outbox is empty
         self._gone: HostExited | None = None  # set once the child has exited
         self._host_log = HostLog(pid=process.pid)
-        self._serving: dict[RequestId, trio.CancelScope] = {}
-        self._stdout_done = trio.Event()
-        self._gone_event = trio.Event()
-        self._stderr_done = trio.Event()
-        self._nursery: trio.Nursery | None = None
+        self._serving: dict[RequestId, anyio.CancelScope] = {}
+        self._stdout_done = anyio.Event()
+        self._gone_event = anyio.Event()
+        self._stderr_done = anyio.Event()
+        self._nursery: anyio.abc.TaskGroup | None = None
         self.methods = methods
         self.hello: dict[str, Any] | None = None
 
@@ -213,7 +187,7 @@ class HostSession:
         limit = self.call_timeout if timeout is None else timeout
         if limit is None:
             return await self.call_without_timeout(method, params, on_progress)
-        with trio.move_on_after(limit):
+        with anyio.move_on_after(limit):
             return await self.call_without_timeout(method, params, on_progress)
         raise CallTimeout(method, limit)
 
@@ -226,12 +200,12 @@ class HostSession:
         if self._closing or self._gone is not None:
             raise self._closed_error()
         request_id, frame = self._conn.send_request(method, params)
-        waiter = _Waiter(trio.lowlevel.current_task(), on_progress)
+        waiter = self._new_waiter(on_progress)
         self._waiters[request_id] = waiter
         self._send(frame)  # never awaits, never answers a call: the caller sleeps next
         del frame  # a large request must not stay alive (once written) while the call waits
         try:
-            await trio.lowlevel.wait_task_rescheduled(waiter.abort)
+            await waiter.sleep()
         except BaseException:
             if self._waiters.pop(request_id, None) is not None:
                 self._send(self._conn.send_cancel(request_id))
@@ -264,15 +238,17 @@ class HostSession:
         if self._outbox_bytes > _OUTBOX_HIGH:
             await self._wait_for_room()
         else:
-            await trio.lowlevel.checkpoint()
+            await self._runtime.checkpoint()
         if self._closing or self._gone is not None:
             raise self._closed_error()
         self._send(self._conn.send_notification(method, params))
 
-    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Run the session's tasks until the child is gone (``nursery.start`` it)."""
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Run the session's tasks until the child is gone (``task_group.start`` it)."""
         try:
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._run_reader)
                 nursery.start_soon(self._run_writer)
@@ -281,10 +257,10 @@ class HostSession:
                 task_status.started()
         finally:
             if self._process.returncode is None:  # cancelled from outside before close()
-                _signal(self._process, signal.SIGKILL)
-                with trio.CancelScope(shield=True):
-                    await self._process.wait()
-            self._channel.close()
+                self._process.signal(signal.SIGKILL)
+                await self._runtime.shielded(self._process.wait)
+            self._channel.close(self._runtime)
+            self._process.close_pipes()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -327,12 +303,11 @@ class HostSession:
                 del parts  # written: let large frames go before the writer sleeps
                 if self._outbox_bytes <= _OUTBOX_LOW:
                     self._drained_lot.unpark_all()
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             log.debug("writing to the host failed: %r", exc)  # the exit watch reports it
             self._outbox.clear()
         finally:
-            with trio.CancelScope(shield=True):
-                await self._stdin.aclose()
+            await self._runtime.shielded(self._stdin.aclose)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -357,7 +332,7 @@ class HostSession:
                     break
         finally:
             self._stdout_done.set()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
+        with anyio.move_on_after(_EXIT_REPORT_WAIT):
             await self._process.wait()
         await self._host_gone()
 
@@ -424,7 +399,7 @@ class HostSession:
         """Run an async handler as a task. Its cancel scope is registered now, before the task
         starts, so a ``$/cancelRequest`` that arrives in the same read still finds it."""
         assert self._nursery is not None
-        scope = trio.CancelScope()
+        scope = anyio.CancelScope()
         self._serving[request.request_id] = scope
         self._nursery.start_soon(self._serve_async, request, handler, scope)
 
@@ -432,13 +407,13 @@ class HostSession:
         self,
         request: Request,
         handler: Callable[[Any], Awaitable[Any]],
-        scope: trio.CancelScope,
+        scope: anyio.CancelScope,
     ) -> None:
         request_id = request.request_id
         with scope:
             try:
                 # Cancelled before it started? Then the handler never runs.
-                await trio.lowlevel.checkpoint_if_cancelled()
+                await anyio.lowlevel.checkpoint_if_cancelled()
                 result = await handler(request.params)
             except Exception as exc:
                 frame = self._conn.send_error(request_id, _as_rpc_error(exc))
@@ -491,7 +466,7 @@ class HostSession:
 
     async def _watch_exit(self) -> None:
         await self._process.wait()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
+        with anyio.move_on_after(_EXIT_REPORT_WAIT):
             await self._stdout_done.wait()
         await self._host_gone()
 
@@ -499,7 +474,7 @@ class HostSession:
         """The child has exited (or closed its stdout): fail every pending call, once."""
         if self._gone is not None:
             return
-        with trio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
+        with anyio.move_on_after(0.2):  # let the last stderr lines in: they explain the exit
             await self._stderr_done.wait()
         if self._process.returncode is not None:
             await _end_process_group(self._process.pid)
@@ -508,7 +483,7 @@ class HostSession:
             what = f"the bridge was closed (host exited with {_describe_status(code)})"
         else:
             what = f"the host (pid {self.pid}) exited with {_describe_status(code)}"
-        self._gone = HostExited(what, returncode=code, stderr_tail=self.stderr_tail)
+        self._gone = host_exited(what, returncode=code, stderr_tail=self.stderr_tail)
         self._conn.forget_pending()
         waiters = list(self._waiters.values())
         self._waiters.clear()
@@ -524,7 +499,7 @@ class HostSession:
     def _closed_error(self) -> BridgeClosed:
         gone = self._gone
         if gone is not None:
-            return HostExited(
+            return type(gone)(
                 gone.args[0].split("\n", 1)[0],
                 returncode=gone.returncode,
                 stderr_tail=gone.stderr_tail,
@@ -554,7 +529,7 @@ class HostSession:
         arrow = "->" if direction == "send" else "<-"
         excerpt = body[:_TRACE_EXCERPT].decode("utf-8", "replace")
         more = f"... (+{len(body) - _TRACE_EXCERPT} B)" if len(body) > _TRACE_EXCERPT else ""
-        elapsed = (trio.current_time() - self._started) * 1000
+        elapsed = (anyio.current_time() - self._started) * 1000
         trace_log.debug(
             "%s pid %s%s %d B +%.1f ms %s%s",
             arrow,
@@ -572,7 +547,7 @@ class HostSession:
         The bridge-wide ``call_timeout`` does not apply: it bounds the caller's calls, and a
         host still loading its handler modules must not fail to start because it is short.
         """
-        with trio.move_on_after(timeout):
+        with anyio.move_on_after(timeout):
             try:
                 hello = await self.call_without_timeout("rpc.hello", None, None)
             except HostExited as exc:
@@ -594,16 +569,16 @@ class HostSession:
         self._closing = True
         self._outbox_lot.unpark_all()
         process = self._process
-        with trio.move_on_after(timeout):
+        with anyio.move_on_after(timeout):
             await process.wait()
         if process.returncode is None:
-            _signal(process, signal.SIGTERM)
-            with trio.move_on_after(_TERMINATE_WAIT):
+            process.signal(signal.SIGTERM)
+            with anyio.move_on_after(_TERMINATE_WAIT):
                 await process.wait()
         if process.returncode is None:
-            _signal(process, signal.SIGKILL)
+            process.signal(signal.SIGKILL)
             await process.wait()
-        with trio.move_on_after(_EXIT_REPORT_WAIT):
+        with anyio.move_on_after(_EXIT_REPORT_WAIT):
             await self._stdout_done.wait()
         await self._host_gone()
 
@@ -723,7 +698,7 @@ async def _end_process_group(pgid: int) -> None:
         except (ProcessLookupError, PermissionError):
             return
         for _ in range(25):
-            await trio.sleep(0.02)
+            await anyio.sleep(0.02)
             if not live_group_members(pgid):
                 return
 
@@ -752,26 +727,14 @@ def live_group_members(pgid: int) -> list[int]:
     return members
 
 
-def _signal(process: trio.Process, signum: signal.Signals) -> None:
-    """Signal the child's whole process group (it leads one), else just the child."""
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signum)
-        elif signum == signal.SIGTERM:
-            process.terminate()
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 async def spawn(
     argv: Sequence[str],
     *,
     cwd: str | os.PathLike[str] | None,
     env: Mapping[str, str] | None,
     isolated: bool = False,
-) -> tuple[trio.Process, Channel]:
+    runtime: Runtime,
+) -> tuple[HostProcess, Channel]:
     """Start the child and return it with its channel, leading its own process group on POSIX
     (so that Ctrl-C in a terminal reaches Python, which decides how the child ends, and so that
     the whole group can be signalled).
@@ -792,8 +755,9 @@ async def spawn(
             "pass_fds": (child_end.fileno(),),
         }
     try:
-        process = await trio.lowlevel.open_process(
-            list(argv),
+        process = await open_process(
+            argv,
+            runtime,
             stdout=subprocess.PIPE,
             cwd=cwd,
             env=env,
@@ -808,5 +772,5 @@ async def spawn(
         if child_end is not None:
             child_end.close()
     if parent_end is not None:
-        return process, socket_channel(process, parent_end)
-    return process, stdio_channel(process)
+        return process, socket_channel(process, parent_end, runtime)
+    return process, stdio_channel(process, runtime)

@@ -10,21 +10,29 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+import anyio
 import pytest
 import trio
 
-from benchmarks.contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE
+from benchmarks.contenders import CONTENDERS, DEFAULT_CONTENDERS, REFERENCE, event_loop
 
 PARAMS = {"i": 7, "text": 'héllo 中文 🚀 "quoted" \\ back\\slash\n', "nested": [1, None, True]}
 TSX = "export const Hello = ({ name }: { name: string }) => <p>Hello {name}</p>;\n"
 
 
 @pytest.mark.parametrize("name", list(CONTENDERS))
-async def test_contender_echoes_non_ascii_params_and_compiles_tsx(name: str) -> None:
-    with trio.fail_after(30):
-        async with CONTENDERS[name].open() as client:
-            assert await client.call(PARAMS) == PARAMS
-            code = await client.compile({"source": TSX, "filename": "Hello.tsx"})
+def test_contender_echoes_non_ascii_params_and_compiles_tsx(name: str) -> None:
+    """Each contender on the event loop the benchmark worker runs it on."""
+
+    async def check() -> str:
+        with anyio.fail_after(30):
+            async with CONTENDERS[name].open() as client:
+                assert await client.call(PARAMS) == PARAMS
+                code: str = await client.compile({"source": TSX, "filename": "Hello.tsx"})
+        return code
+
+    backend, options = event_loop(CONTENDERS[name])
+    code = anyio.run(check, backend=backend, backend_options=options)
     assert "react/jsx-runtime" in code
     assert "string" not in code  # the type annotation was stripped
 
@@ -77,3 +85,21 @@ async def test_pool_benchmark_handler_computes_what_its_python_reference_says() 
             assert result == {"digest": crunch_reference(seed, rounds)}
         with pytest.raises(rpcbridge.InvalidParams):
             await bridge.call("bench.crunch", {"seed": -1, "rounds": 10})
+
+
+async def test_the_preemption_section_measures_a_spin_and_renders_it() -> None:
+    """``benchmarks.preemption``'s spin part runs (one spin) and its report renders."""
+    from benchmarks import preemption
+
+    with trio.fail_after(60):
+        result = await preemption.preemption(spins=1)
+    assert 0 <= result["timeout_to_exception_ms"] < 300  # not a hang: Python raises at the deadline
+    assert result["thread_restarts"] >= 2  # the timed spin, the 1 s spin, the spins under load
+    assert result["builtin_echo_calls_while_spinning"] > 0
+    per_call = {
+        "sequential_us": {"worker": 2.0, "main": 1.0, "rpc.echo": 1.0},
+        "concurrent_calls_per_s": {"worker": 1.0, "main": 2.0, "rpc.echo": 2.0},
+    }
+    text = preemption.render({"per_call": per_call, "preemption": result})
+    assert "costs 1.0 µs per call one at a time and 0.50x" in text
+    assert "CallTimeout raised" in text

@@ -1,6 +1,7 @@
-"""The trio bridge against a scripted stdio peer (tests/peers/scripted_peer.py) that misbehaves
-on request: garbage on stdout, trickled frames, bodies that are not JSON, reversed answers,
-requests to Python, crashes. Everything goes through the public API and real pipes."""
+"""The bridge (on trio, asyncio and uvloop) against a scripted stdio peer
+(tests/peers/scripted_peer.py) that misbehaves on request: garbage on stdout, trickled frames,
+bodies that are not JSON, reversed answers, requests to Python, crashes. Everything goes
+through the public API and real pipes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
+
+pytestmark = pytest.mark.anyio
 
 PEER = [sys.executable, str(Path(__file__).parent / "peers" / "scripted_peer.py")]
 
@@ -66,7 +69,7 @@ async def test_out_of_order_answers_reach_their_callers() -> None:
         async def one(i: int) -> None:
             results[i] = await bridge.call("reverse", {"i": i, "n": 20})
 
-        async with trio.open_nursery() as nursery:
+        async with anyio.create_task_group() as nursery:
             for i in range(20):
                 nursery.start_soon(one, i)
     assert results == {i: i for i in range(20)}
@@ -95,7 +98,7 @@ async def test_inbound_requests_reach_sync_and_async_python_handlers() -> None:
 
     @methods.register("py.slow_upper")
     async def slow_upper(params: dict[str, str]) -> str:
-        await trio.sleep(0.01)
+        await anyio.sleep(0.01)
         return params["s"].upper()
 
     @methods.register("py.fail")
@@ -127,13 +130,13 @@ async def test_handler_registered_on_the_bridge_receives_notifications() -> None
             seen.append(params)
 
         assert await bridge.call("notify_client", {"method": "host.event", "params": {"a": 1}})
-        await trio.sleep(0.05)
+        await anyio.sleep(0.05)
     assert seen == [{"a": 1}]
 
 
 async def test_host_crash_fails_pending_calls_with_exit_code_and_stderr_tail() -> None:
     async with rpcbridge.open_bridge(PEER) as bridge:
-        async with trio.open_nursery() as nursery:
+        async with anyio.create_task_group() as nursery:
             errors: list[BaseException] = []
 
             async def pending() -> None:
@@ -144,7 +147,7 @@ async def test_host_crash_fails_pending_calls_with_exit_code_and_stderr_tail() -
 
             for _ in range(5):
                 nursery.start_soon(pending)
-            await trio.sleep(0.05)
+            await anyio.sleep(0.05)
             with pytest.raises(rpcbridge.HostExited) as info:
                 await bridge.call("exit", {"code": 7, "stderr": "fatal: out of cheese\n"})
         assert len(errors) == 5
@@ -165,7 +168,7 @@ async def test_stderr_lines_reach_logging_at_warning_and_the_tail(
         await bridge.call(
             "stderr", {"lines": ["plain line", '{"level":"error","msg":"structured"}']}
         )
-        await trio.sleep(0.05)
+        await anyio.sleep(0.05)
         assert bridge.stderr_tail[-2:] == ["plain line", "error: structured"]
     levels = {r.getMessage(): r.levelno for r in caplog.records if r.name == "rpcbridge.host"}
     assert levels["plain line"] == logging.WARNING
@@ -188,10 +191,10 @@ async def test_a_peer_that_ignores_stdin_eof_is_terminated(tmp_path: Path) -> No
         "sys.stdin.read()\n"
         "time.sleep(60)\n"
     )
-    start = trio.current_time()
+    start = anyio.current_time()
     async with rpcbridge.open_bridge([sys.executable, str(script)], shutdown_timeout=0.2) as bridge:
         pass
-    assert trio.current_time() - start < 10
+    assert anyio.current_time() - start < 10
     assert bridge.returncode is not None and bridge.returncode < 0  # killed
 
 
@@ -217,7 +220,7 @@ async def test_an_exception_in_the_body_propagates_unwrapped_and_ends_the_child(
 
 async def test_cancelled_call_sends_cancel_and_frees_the_entry() -> None:
     async with rpcbridge.open_bridge(PEER) as bridge:
-        with trio.move_on_after(0.05):
+        with anyio.move_on_after(0.05):
             await bridge.call("hang")
         assert bridge.in_flight == 0
         assert await bridge.call("echo", [1]) == [1]

@@ -9,12 +9,14 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 
 from .sourcemaps import original_line_of
+
+pytestmark = pytest.mark.anyio
 
 COMPONENT = """\
 import { useState } from "react";
@@ -174,7 +176,7 @@ async def test_200_concurrent_compiles_from_one_bridge(bridge: rpcbridge.Bridge)
         source = f"export const value{i}: number = {i} * 2;\nexport const Tag = () => <b>{i}</b>;\n"
         results[i] = (await compile_(bridge, source, filename=f"f{i}.tsx"))["code"]
 
-    async with trio.open_nursery() as nursery:
+    async with anyio.create_task_group() as nursery:
         for i in range(200):
             nursery.start_soon(one, i)
     assert len(results) == 200
@@ -184,8 +186,55 @@ async def test_200_concurrent_compiles_from_one_bridge(bridge: rpcbridge.Bridge)
 
 async def test_cancelling_a_compile_raises_cancelled_not_a_result(bridge: rpcbridge.Bridge) -> None:
     huge = "\n".join(f"export const c{i} = (x: number): number => x * {i};" for i in range(150_000))
-    with trio.move_on_after(0.05) as scope:
+    with anyio.move_on_after(0.05) as scope:
         await compile_(bridge, huge, filename="huge.ts")
     assert scope.cancelled_caught
     assert bridge.in_flight == 0
     assert (await compile_(bridge, "export const ok = 1;"))["code"]
+
+
+async def test_typecheck_reports_semantic_errors_with_code_point_columns(
+    bridge: rpcbridge.Bridge, tmp_path: Any
+) -> None:
+    source = 'const s = "é你😀"; export const n: number = s;\n'
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"strict": true}}')
+    (tmp_path / "bad.ts").write_text(source, encoding="utf-8")
+    result = await bridge.call("typecheck", {"files": [str(tmp_path / "bad.ts")]})
+    assert result["project"] == str(tmp_path / "tsconfig.json")
+    [d] = [as_diagnostic(d) for d in result["diagnostics"]]
+    assert d.code == "TS2322" and d.severity == "error" and d.line == 1
+    assert d.line_text is not None and d.column is not None and d.end_column is not None
+    assert d.line_text[d.column - 1 : d.end_column - 1] == "n"
+    # The caller's unsaved text, then the file on disk again:
+    fixed = await bridge.call(
+        "typecheck",
+        {
+            "files": [str(tmp_path / "bad.ts")],
+            "changes": [{"path": str(tmp_path / "bad.ts"), "text": "export const n = 1;\n"}],
+        },
+    )
+    assert fixed["diagnostics"] == []
+    again = await bridge.call(
+        "typecheck",
+        {"files": [str(tmp_path / "bad.ts")], "changes": [{"path": str(tmp_path / "bad.ts")}]},
+    )
+    assert [d["code"] for d in again["diagnostics"]] == ["TS2322"]
+
+
+def as_diagnostic(data: dict[str, Any]) -> rpcbridge.Diagnostic:
+    return rpcbridge.Diagnostic.from_json(data)
+
+
+async def test_compile_with_tsconfig_true_reads_the_nearest_tsconfig_json(
+    bridge: rpcbridge.Bridge, tmp_path: Any
+) -> None:
+    (tmp_path / "base.json").write_text('{"compilerOptions": {"strict": true, "jsx": "react"}}')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "tsconfig.json").write_text('{"extends": "../base.json"}')
+    filename = str(tmp_path / "app" / "A.tsx")
+    source = "export const A = () => <b>a</b>;\n"
+    with_it = await compile_(bridge, source, filename=filename, tsconfig=True)
+    assert with_it["code"].startswith('"use strict";')  # strict, through extends
+    assert "React.createElement" in with_it["code"]  # the file's jsx wins, as in esbuild's CLI
+    without = await compile_(bridge, source, filename=filename)
+    assert "react/jsx-runtime" in without["code"] and "use strict" not in without["code"]

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -29,6 +31,11 @@ def test_compile_demo() -> None:
     assert "broken/Broken.tsx" in out and "1 error(s)" in out
     assert "Broken.tsx:18:" in out
     assert "(the character at the column: 's')" in out
+    # The type error that compiles, caught by typecheck, and the fix checked warm:
+    assert "invoice.ts compiles to" in out
+    assert "invoice.ts:15:" in out and "[TS2322]" in out
+    assert "type check: 1 error(s)" in out
+    assert "after the fix (sent as text): 0 error(s)" in out
 
 
 def run_example_with(
@@ -124,3 +131,54 @@ def test_progress_demo_draws_every_step_in_order() -> None:
     done = run_example_with("progress_demo.py", "--steps", "12", "--delay-ms", "5")
     assert "counted to 12" in done.stdout
     assert "12 progress values, in order, all before the result" in done.stdout
+
+
+def test_asyncio_quickstart_on_asyncio_and_uvloop() -> None:
+    for args in ((), ("--uvloop",)):
+        out = run_example_with("asyncio_quickstart.py", *args).stdout
+        assert "1000 concurrent calls, every answer matched to its caller" in out
+        assert "progress: ['tea', 'bread']" in out
+        assert "Green tea 緑茶: 4.50 -> 5.40 with tax" in out
+        assert "a typed error: CallTimeout" in out
+        assert "cancelled; calls still in flight: 0" in out
+
+
+def test_asyncio_quickstart_in_an_already_running_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    """As in Jupyter: the loop runs first (``run_forever``), the example's ``main()`` is
+    scheduled on it from outside, and other work on that loop keeps running meanwhile."""
+    import asyncio
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "asyncio_quickstart", EXAMPLES / "asyncio_quickstart.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+
+    loop = asyncio.new_event_loop()
+    ticks = 0
+    outcome: list[asyncio.Task[None]] = []
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    def start() -> None:  # runs inside the already running loop, like a notebook cell
+        ticking = loop.create_task(ticker())
+        cell = loop.create_task(example.main())
+        outcome.append(cell)
+        cell.add_done_callback(lambda _: (ticking.cancel(), loop.stop()))
+
+    loop.call_soon(start)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+    outcome[0].result()  # raises what main() raised
+    out = capsys.readouterr().out
+    assert "1000 concurrent calls, every answer matched to its caller" in out
+    assert "cancelled; calls still in flight: 0" in out
+    assert ticks > 0  # the loop kept serving its other task while the example ran

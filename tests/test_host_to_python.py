@@ -15,10 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import pytest
-import trio
 
 import rpcbridge
+
+pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 H2P = FIXTURES / "host-to-python.mjs"
@@ -27,7 +30,7 @@ H2P = FIXTURES / "host-to-python.mjs"
 async def wait_until(condition: Callable[[], bool]) -> None:
     """Poll ``condition``: log records arrive through ``logging``, with no event to wait on."""
     while not condition():  # noqa: ASYNC110 (nothing to wait on but the log records)
-        await trio.sleep(0.01)
+        await anyio.sleep(0.01)
 
 
 def late_answers(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -72,11 +75,11 @@ async def test_a_handler_module_calls_python_and_gets_the_result() -> None:
 
     @methods.register("py.shout")
     async def shout(params: list[str]) -> dict[str, str]:
-        await trio.sleep(0.01)
+        await anyio.sleep(0.01)
         return {"shouted": params[0].upper()}
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods) as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             added = await bridge.call("h2p.ask", {"method": "py.add", "params": {"a": 2, "b": 3}})
             shouted = await bridge.call("h2p.ask", {"method": "py.shout", "params": ["straße 🌏"]})
             missing = await bridge.call("h2p.ask", {"method": "py.missing", "params": [1]})
@@ -88,7 +91,7 @@ async def test_a_handler_module_calls_python_and_gets_the_result() -> None:
                 params = {"method": "py.add", "params": {"a": i, "b": 1000}}
                 results[i] = await bridge.call("h2p.ask", params)
 
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 for i in range(50):
                     nursery.start_soon(one, i)
     assert added == {"result": 5}
@@ -107,7 +110,7 @@ async def test_a_python_handler_that_raises_reaches_the_host_as_an_error() -> No
 
     @methods.register("py.async_broken")
     async def async_broken(params: Any) -> None:
-        await trio.lowlevel.checkpoint()
+        await anyio.lowlevel.checkpoint()
         raise ZeroDivisionError("division by zero")
 
     @methods.register("py.refuse")
@@ -119,7 +122,7 @@ async def test_a_python_handler_that_raises_reaches_the_host_as_an_error() -> No
         raise rpcbridge.RpcError("quota exceeded", 4711, {"limit": 3})
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods) as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             got = {
                 name: (await bridge.call("h2p.ask", {"method": f"py.{name}"}))["error"]
                 for name in ("broken", "async_broken", "refuse", "custom")
@@ -148,8 +151,8 @@ def slow_handler(*, seconds: float, seen: list[str]) -> rpcbridge.Methods:
     @methods.register("py.slow")
     async def slow(params: Any) -> str:
         try:
-            await trio.sleep(seconds)
-        except trio.Cancelled:
+            await anyio.sleep(seconds)
+        except anyio.get_cancelled_exc_class():
             seen.append("cancelled")
             raise
         seen.append("finished")
@@ -166,12 +169,12 @@ async def test_a_host_side_timeout_cancels_the_python_handler_answered_once_3280
     methods = slow_handler(seconds=30, seen=seen)
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             answer = await bridge.call(
                 "h2p.askWithTimeout", {"method": "py.slow", "params": {}, "ms": 100}
             )
             await wait_until(lambda: bool(late_answers(caplog)))  # the host logged the answer
-            await trio.sleep(0.2)  # room for a second answer, which must not come
+            await anyio.sleep(0.2)  # room for a second answer, which must not come
             assert await bridge.call("rpc.echo", [1]) == [1]
     assert answer["error"]["name"] == "TimeoutError"
     assert seen == ["cancelled"]
@@ -188,7 +191,7 @@ async def test_cancelling_a_call_aborts_its_ctx_request_and_the_python_handler(
     """Python gives up on h2p.ask; the host aborts ctx.signal, which cancels the ctx.request
     it made to Python: the Python handler is cancelled and answers it once, -32800."""
     caplog.set_level(logging.DEBUG, logger="rpcbridge.trace")
-    started = trio.Event()
+    started = anyio.Event()
     seen: list[str] = []
     methods = rpcbridge.Methods()
 
@@ -196,14 +199,14 @@ async def test_cancelling_a_call_aborts_its_ctx_request_and_the_python_handler(
     async def wait(params: Any) -> None:
         started.set()
         try:
-            await trio.sleep(30)
-        except trio.Cancelled:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
             seen.append("cancelled")
             raise
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
-        with trio.fail_after(10):
-            async with trio.open_nursery() as nursery:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as nursery:
 
                 async def ask() -> None:
                     with pytest.raises(rpcbridge.CallTimeout):
@@ -213,7 +216,7 @@ async def test_cancelling_a_call_aborts_its_ctx_request_and_the_python_handler(
                 await started.wait()
                 nursery.cancel_scope.cancel()
             await wait_until(lambda: bool(late_answers(caplog)))
-            await trio.sleep(0.2)
+            await anyio.sleep(0.2)
     assert seen == ["cancelled"]
     [host_id] = host_request_ids(caplog, "py.wait")
     [sent] = answers_sent_to_host_request(caplog, host_id)
@@ -236,7 +239,7 @@ async def test_a_cancel_that_arrives_with_its_request_means_the_handler_never_ru
     methods = slow_handler(seconds=0.3, seen=seen)
 
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             answer = await bridge.call("h2p.askAndCancelAtOnce", {"method": "py.slow"})
             await wait_until(lambda: bool(late_answers(caplog)))
     assert answer["error"]["message"] == "cancelled by the host at once"
@@ -249,7 +252,7 @@ async def test_a_cancel_that_arrives_with_its_request_means_the_handler_never_ru
 async def test_progress_values_arrive_in_order_before_the_result() -> None:
     async with rpcbridge.open_bridge(handlers=[H2P]) as bridge:
         events: list[Any] = []
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             result = await bridge.call(
                 "h2p.steps", {"count": 30, "delayMs": 0}, on_progress=events.append
             )
@@ -262,7 +265,7 @@ async def test_the_trace_shows_both_directions(caplog: pytest.LogCaptureFixture)
     methods = rpcbridge.Methods()
     methods.add("py.double", lambda params: params["n"] * 2)
     async with rpcbridge.open_bridge(handlers=[H2P], methods=methods, trace=True) as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             answer = await bridge.call("h2p.ask", {"method": "py.double", "params": {"n": 21}})
             await bridge.call("h2p.steps", {"count": 1}, on_progress=lambda value: None)
     assert answer == {"result": 42}

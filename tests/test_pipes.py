@@ -7,18 +7,28 @@ import contextlib
 import fcntl
 import os
 
-import trio
+import anyio
+import pytest
 
 from rpcbridge._pipes import PipeReader, PipeWriter
+from rpcbridge._runtime import current_runtime
+
+pytestmark = pytest.mark.anyio
 
 
 async def _write_and_read_back(parts: list[bytes | memoryview]) -> bytes:
     read_fd, write_fd = os.pipe()
     with contextlib.suppress(OSError):
         fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 4096)  # small: forces partial writes
-    writer_stream = trio.lowlevel.FdStream(write_fd)
-    reader_stream = trio.lowlevel.FdStream(read_fd)
-    writer, reader = PipeWriter(writer_stream), PipeReader(reader_stream)
+    os.set_blocking(write_fd, False)
+    os.set_blocking(read_fd, False)
+    runtime = current_runtime()
+
+    def close_writer() -> None:
+        runtime.forget_fd(write_fd)
+        os.close(write_fd)
+
+    writer, reader = PipeWriter(write_fd, runtime, close_writer), PipeReader(read_fd, runtime)
     received = bytearray()
     original = list(parts)
 
@@ -26,11 +36,12 @@ async def _write_and_read_back(parts: list[bytes | memoryview]) -> bytes:
         while data := await reader.read(1000):  # slower than the writer: the pipe fills up
             received.extend(data)
 
-    async with trio.open_nursery() as nursery:
+    async with anyio.create_task_group() as nursery:
         nursery.start_soon(read_all)
         await writer.write_all(parts)
         await writer.aclose()
-    await reader_stream.aclose()
+    runtime.forget_fd(read_fd)
+    os.close(read_fd)
     assert parts == original  # the caller's list is left alone
     return bytes(received)
 

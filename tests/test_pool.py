@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 from rpcbridge._session import live_group_members
+
+pytestmark = pytest.mark.anyio
 
 POOL_METHODS = Path(__file__).parent / "fixtures" / "pool-methods.mjs"
 
@@ -25,11 +27,11 @@ POOL_METHODS = Path(__file__).parent / "fixtures" / "pool-methods.mjs"
 async def wait_for(predicate: Callable[[], bool]) -> None:
     """Poll ``predicate()`` until it is true (the caller bounds the wait)."""
     while not predicate():  # noqa: ASYNC110 (nothing to wait on but the counters)
-        await trio.sleep(0.005)
+        await anyio.sleep(0.005)
 
 
 async def test_200_concurrent_calls_are_answered_correctly_and_spread_over_both_members() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS]) as pool:
             pids = {member.pid for member in pool.members}
             assert len(pids) == 2
@@ -38,7 +40,7 @@ async def test_200_concurrent_calls_are_answered_correctly_and_spread_over_both_
             async def one(i: int) -> None:
                 answers[i] = await pool.call("pool.sleep", {"ms": 5, "value": i})
 
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 for i in range(200):
                     nursery.start_soon(one, i)
             assert sorted(answers) == list(range(200))
@@ -50,12 +52,12 @@ async def test_200_concurrent_calls_are_answered_correctly_and_spread_over_both_
 
 
 async def test_a_slow_call_pinned_on_one_member_sends_the_next_calls_to_the_other() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS]) as pool:
             a, b = pool.members
             # Idle members tie: round robin.
             assert {await pool.call("pool.pid"), await pool.call("pool.pid")} == {a.pid, b.pid}
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 nursery.start_soon(a.call, "pool.sleep", {"ms": 60_000})
                 await wait_for(lambda: a.in_flight == 1)
                 for _ in range(5):
@@ -72,7 +74,7 @@ async def test_a_slow_call_pinned_on_one_member_sends_the_next_calls_to_the_othe
 
 
 async def test_a_member_killed_mid_call_fails_only_its_own_calls() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS]) as pool:
             victim, survivor = pool.members
             victim_pid, survivor_pid = victim.pid, survivor.pid
@@ -86,7 +88,7 @@ async def test_a_member_killed_mid_call_fails_only_its_own_calls() -> None:
                 else:
                     outcomes.append(("ok", answer["pid"]))
 
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 for i in range(20):
                     nursery.start_soon(one, i)
                 await wait_for(lambda: pool.in_flight == 20)
@@ -98,7 +100,7 @@ async def test_a_member_killed_mid_call_fails_only_its_own_calls() -> None:
             # Later calls all go to the live member (the dead one is skipped, not restarted).
             for _ in range(6):
                 assert await pool.call("pool.pid") == survivor_pid
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 for _ in range(20):
                     nursery.start_soon(pool.call, "pool.pid")
             assert victim.pid == victim_pid and victim.returncode == -signal.SIGKILL
@@ -106,7 +108,7 @@ async def test_a_member_killed_mid_call_fails_only_its_own_calls() -> None:
 
 
 async def test_when_no_member_is_alive_calls_raise_host_exited() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS]) as pool:
             for member in pool.members:
                 os.kill(member.pid, signal.SIGKILL)
@@ -121,7 +123,7 @@ async def test_when_no_member_is_alive_calls_raise_host_exited() -> None:
 
 async def test_with_a_restart_policy_a_dead_member_comes_back() -> None:
     policy = rpcbridge.RestartPolicy(backoff=0)
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS], restart=policy) as pool:
             victim, survivor = pool.members
             old_pid = victim.pid
@@ -130,7 +132,7 @@ async def test_with_a_restart_policy_a_dead_member_comes_back() -> None:
                 with pytest.raises(rpcbridge.HostExited):
                     await victim.call("pool.sleep", {"ms": 60_000})
 
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 nursery.start_soon(doomed)
                 await wait_for(lambda: victim.in_flight == 1)
                 os.kill(old_pid, signal.SIGKILL)
@@ -144,7 +146,7 @@ async def test_a_member_that_gives_up_restarting_is_skipped(tmp_path: Path) -> N
     marker = tmp_path / "crash"
     env = {**os.environ, "POOL_CRASH_IF_EXISTS": str(marker)}
     policy = rpcbridge.RestartPolicy(max_restarts=1, backoff=0)
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS], env=env, restart=policy) as pool:
             victim, survivor = pool.members
             marker.touch()  # from now on every new host crashes while starting
@@ -158,7 +160,7 @@ async def test_a_member_that_gives_up_restarting_is_skipped(tmp_path: Path) -> N
 
 
 async def test_a_pool_of_one_works() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(1, handlers=[POOL_METHODS]) as pool:
             assert pool.size == 1 and len(pool.members) == 1
             (member,) = pool.members
@@ -172,7 +174,7 @@ async def test_a_pool_of_one_works() -> None:
 
 
 async def test_the_default_size_is_the_cpu_count() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(handlers=[POOL_METHODS]) as pool:
             assert pool.size == len(pool.members) == max(1, os.cpu_count() or 1)
 
@@ -185,7 +187,7 @@ async def test_a_bad_size_raises_value_error(size: Any) -> None:
 
 
 async def test_python_methods_are_shared_by_every_member() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(2, handlers=[POOL_METHODS]) as pool:
 
             @pool.register("py.double")
@@ -203,28 +205,28 @@ async def test_python_methods_are_shared_by_every_member() -> None:
 async def test_a_member_that_fails_to_start_closes_the_others(tmp_path: Path) -> None:
     marker = tmp_path / "first"
     env = {**os.environ, "POOL_FIRST_ONLY": str(marker)}
-    with trio.fail_after(10), pytest.raises(rpcbridge.HostExited) as info:
+    with anyio.fail_after(10), pytest.raises(rpcbridge.HostExited) as info:
         async with rpcbridge.open_pool(3, handlers=[POOL_METHODS], env=env):
             pytest.fail("the pool must not start")
     assert info.value.returncode == 1
     assert "not the first host" in "\n".join(info.value.stderr_tail)
-    first_pid = int(await trio.Path(marker).read_text())
-    assert not await trio.Path(f"/proc/{first_pid}").exists()  # closed and reaped
+    first_pid = int(await anyio.Path(marker).read_text())
+    assert not await anyio.Path(f"/proc/{first_pid}").exists()  # closed and reaped
 
 
 async def test_leaving_the_block_closes_every_process() -> None:
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         async with rpcbridge.open_pool(3, handlers=[POOL_METHODS]) as pool:
             members = pool.members
             pids = [member.pid for member in members]
-            async with trio.open_nursery() as nursery:  # calls in flight while closing
+            async with anyio.create_task_group() as nursery:  # calls in flight while closing
                 for _ in range(30):
                     nursery.start_soon(pool.call, "pool.sleep", {"ms": 200})
                 await wait_for(lambda: pool.in_flight == 30)
                 # Leaving the nursery waits for them; then the pool block closes the hosts.
     assert [member.returncode for member in members] == [0, 0, 0]
     for pid in pids:
-        assert not await trio.Path(f"/proc/{pid}").exists()  # reaped: no zombie
+        assert not await anyio.Path(f"/proc/{pid}").exists()  # reaped: no zombie
         assert live_group_members(pid) == []
     with pytest.raises(rpcbridge.BridgeClosed):
         await pool.call("pool.pid")

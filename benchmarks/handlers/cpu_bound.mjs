@@ -3,8 +3,8 @@
  *
  *   bench.crunch {seed: uint32, rounds: integer 1..10_000_000} → {digest: uint32 hex}
  *
- * A deterministic integer hash chain (xorshift32 mixed with FNV-1a) computed on the host's main
- * thread, synchronously: no allocation, no I/O, no worker. One call keeps exactly one core busy
+ * A deterministic integer hash chain (xorshift32 mixed with FNV-1a) computed in the host's handler
+ * thread (one per host: docs/handlers.md), synchronously: no allocation, no I/O. One call keeps exactly one core busy
  * for its whole duration, and a host serves one at a time, so a single host is capped at one
  * core however many calls wait. That is the case a pool exists for. (The TypeScript engine is
  * CPU-bound too, but one host already spreads it over more than one core: its worker thread plus

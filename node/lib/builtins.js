@@ -7,11 +7,17 @@
  *                    version handshake; `engines` holds the compilers' installed versions (read
  *                    from their package.json files, not loaded; null when not installed)
  *   rpc.echo      → its params unchanged (null when there are none)
+ *   rpc.stats     → {inFlight, outgoing, eventLoopDelay: {meanMs, p50Ms, p99Ms, maxMs, windowMs},
+ *                    handlerThread: {mode, inFlight, waiting, running, restarts, …}, watchdogMs,
+ *                    uptimeMs, memory: {rss, heapUsed}}: what the host is doing now and how
+ *                    late its event loop ran since the previous rpc.stats (lib/host-stats.js)
  *   rpc.shutdown  → stop taking requests, let in-flight ones finish, dispose the modules,
  *                   then answer null; the host then flushes stdout and exits 0
  *   compile       → the compiler (lib/compile/, docs/compile.md)
+ *   compileFiles  → many files on disk in one call, read and written by the host (docs/compile.md)
+ *   typecheck     → semantic diagnostics of a TypeScript project kept warm (docs/compile.md)
  *
- * rpc.hello and rpc.shutdown take no params: absent, {} or [] are accepted, anything else is
+ * rpc.hello, rpc.stats and rpc.shutdown take no params: absent, {} or [] are accepted, anything else is
  * -32602. Names in RESERVED_PREFIXES / RESERVED_NAMES can never be taken by a handler module.
  *
  * Warm-up: WARMUP_DELAY_MS after the first rpc.hello, esbuild is loaded and its service
@@ -32,7 +38,7 @@ const PROTOCOL_VERSION = 1;
 const WARMUP_DELAY_MS = 100;
 
 const BUILTIN_SOURCE = 'the host itself (built-in, node/lib/builtins.js)';
-const BUILTIN_NAMES = Object.freeze(['compile', 'rpc.echo', 'rpc.hello', 'rpc.shutdown']);
+const BUILTIN_NAMES = Object.freeze(['compile', 'compileFiles', 'rpc.echo', 'rpc.hello', 'rpc.shutdown', 'rpc.stats', 'typecheck']);
 
 /** Names a handler module may not use, and who they are reserved for. */
 const RESERVED_PREFIXES = Object.freeze({
@@ -41,6 +47,8 @@ const RESERVED_PREFIXES = Object.freeze({
 });
 const RESERVED_NAMES = Object.freeze({
   compile: 'the compiler: "compile" is reserved',
+  compileFiles: 'the compiler: "compileFiles" is reserved',
+  typecheck: 'the type checker: "typecheck" is reserved',
 });
 
 /**
@@ -69,11 +77,12 @@ function takesNoParams(method, params) {
  * @param {() => string[]} hooks.listMethods every method name the host serves
  * @param {() => Promise<void>} hooks.shutdown starts the graceful shutdown; resolves once
  *   in-flight requests are done and the modules are disposed
+ * @param {() => object} [hooks.stats] serves `rpc.stats` (lib/host-stats.js)
  * @param {import('./compile').Compiler} [hooks.compiler] serves `compile`; by default one is
  *   created on first use (lib/compile/ is not even loaded before: start-up stays as fast)
  * @returns {Record<string, (params: *, ctx: object) => *>}
  */
-function createBuiltins({ listMethods, shutdown, compiler = null }) {
+function createBuiltins({ listMethods, shutdown, stats = () => ({}), compiler = null }) {
   const theCompiler = () => {
     if (compiler === null) compiler = new (require('./compile').Compiler)();
     return compiler;
@@ -98,8 +107,18 @@ function createBuiltins({ listMethods, shutdown, compiler = null }) {
     compile(params, ctx) {
       return theCompiler().compile(params, ctx);
     },
+    compileFiles(params, ctx) {
+      return theCompiler().compileFiles(params, ctx);
+    },
+    typecheck(params, ctx) {
+      return theCompiler().typecheck(params, ctx);
+    },
     'rpc.echo'(params) {
       return params === undefined ? null : params;
+    },
+    'rpc.stats'(params) {
+      takesNoParams('rpc.stats', params);
+      return stats();
     },
     'rpc.shutdown'(params) {
       takesNoParams('rpc.shutdown', params);

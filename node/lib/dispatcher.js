@@ -324,6 +324,7 @@ class Dispatcher {
 
   _settleResult(call, value) {
     if (call.id === undefined || call.answered) return; // a notification, or answered already
+    if (call._abortReason !== undefined) return this._answerWithError(call, call._abortReason); // abortSignals()
     let text;
     try {
       text = resultText(call.id, value);
@@ -346,6 +347,7 @@ class Dispatcher {
       return;
     }
     if (call.answered) return;
+    if (call._abortReason !== undefined) return this._answerWithError(call, call._abortReason); // abortSignals()
     const error = errorObjectOf(err);
     if (error.code === ErrorCodes.InternalError) {
       call.entry.log.debug(`${call.method} (id ${JSON.stringify(call.id)}) threw: ${describe(err)}`);
@@ -442,6 +444,17 @@ class Dispatcher {
       if (this._busy(waiter.except) === 0) waiter.resolve();
       else this._drainWaiters.push(waiter);
     }
+  }
+
+  /**
+   * Abort the signal of every request in flight with `error`, without answering them yet, so
+   * that their handlers can react first (the shutdown's grace period is over). Whatever such a
+   * handler settles with, the request is answered with `error`, as by abortInflight().
+   * @param {RpcError} error
+   * @param {(call: Call) => boolean} [except]
+   */
+  abortSignals(error, except = () => false) {
+    for (const call of Array.from(this.inflight.values())) if (!except(call)) call.abort(error);
   }
 
   /**

@@ -64,7 +64,7 @@ async function loadHandlerModule(file) {
   try {
     loaded = await import(pathToFileURL(abs).href);
   } catch (err) {
-    throw new HandlerLoadError(`handler module ${abs} failed to load: ${err && err.stack ? err.stack : err}`);
+    throw new HandlerLoadError(loadFailure(abs, err));
   }
   const methods = pickExport(loaded, 'methods').value;
   const namespace = pickExport(loaded, 'namespace').value;
@@ -98,6 +98,23 @@ async function loadHandlerModule(file) {
     dispose: dispose.value,
     self: init.self ?? dispose.self,
   };
+}
+
+/**
+ * What to say about a module that failed to load. A syntax error: once, as compilers say it,
+ * `<file>:<line>:<column>: SyntaxError: <message>`, the line and a caret (column in code
+ * points; Node's ES-module SyntaxError has no location in its stack: syntax-location.js
+ * finds it); anything else: the error's stack.
+ */
+function loadFailure(abs, err) {
+  if (err instanceof SyntaxError || (err && err.name === 'SyntaxError')) {
+    const at = require('./syntax-location').locateSyntaxError(abs);
+    if (at !== null) {
+      const caret = `${[...at.lineText].slice(0, at.column - 1).map((c) => (c === '\t' ? '\t' : ' ')).join('')}^`;
+      return `handler module ${abs}:${at.line}:${at.column}: SyntaxError: ${err.message}\n    ${at.lineText}\n    ${caret}`;
+    }
+  }
+  return `handler module ${abs} failed to load: ${err && err.stack ? err.stack : err}`;
 }
 
 /**

@@ -32,6 +32,9 @@ const { flushStderr } = require('./log');
 /** Upper bound for the final flush of the output, in case the reader stopped reading. */
 const FLUSH_TIMEOUT_MS = 60_000;
 
+/** How long the handlers get to react to the aborts at the end of the grace period. */
+const ABORT_SETTLE_MS = 1000;
+
 const isShutdownCall = (call) => call.method === 'rpc.shutdown';
 
 class Lifecycle {
@@ -44,9 +47,22 @@ class Lifecycle {
    * @param {object} options.log
    * @param {string} [options.outputName] what the frames go to, for the log ("stdout")
    * @param {() => void} [options.stopInput] stop reading the input (used when crashing)
+   * @param {() => Promise<void>} [options.settleHandlers] resolves once the handler thread has
+   *   seen every abort posted so far (lib/handler-thread.js); bounded here
    * @param {(code: number) => void} [options.exit] defaults to process.exit
    */
-  constructor({ dispatcher, writer, dispose, graceMs, log, outputName = 'stdout', stopInput = () => {}, exit = (code) => process.exit(code) }) {
+  constructor({
+    dispatcher,
+    writer,
+    dispose,
+    graceMs,
+    log,
+    outputName = 'stdout',
+    stopInput = () => {},
+    settleHandlers = () => Promise.resolve(),
+    exit = (code) => process.exit(code),
+  }) {
+    this.settleHandlers = settleHandlers;
     this.dispatcher = dispatcher;
     this.writer = writer;
     this.dispose = dispose;
@@ -102,13 +118,17 @@ class Lifecycle {
     this.dispatcher.stopAccepting();
     const finished = await withTimeout(this.dispatcher.whenDrained(isShutdownCall), this.graceMs);
     if (!finished) {
-      const n = this.dispatcher.abortInflight(
-        new RpcError(
-          ErrorCodes.ServerError,
-          `Server error: the host shut down before the request finished (grace period ${this.graceMs} ms)`,
-        ),
-        isShutdownCall,
+      const error = new RpcError(
+        ErrorCodes.ServerError,
+        `Server error: the host shut down before the request finished (grace period ${this.graceMs} ms)`,
       );
+      const n = this.dispatcher._busy(isShutdownCall); // still running: those the message counts
+      // Signals first, answers after the handlers (in the handler thread, too) have seen them:
+      // what a handler does on abort happens before the answer, and the answer is the host's
+      // last word before it exits — a request Python sends after it finds the host gone.
+      this.dispatcher.abortSignals(error, isShutdownCall);
+      await withTimeout(this.settleHandlers(), ABORT_SETTLE_MS);
+      this.dispatcher.abortInflight(error, isShutdownCall);
       this.log.warn(`${n} request(s) still running after the ${this.graceMs} ms grace period were answered -32000`);
     }
     // dispose() gets its own grace period: a module that never finishes it cannot keep us alive.

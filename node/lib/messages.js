@@ -67,13 +67,24 @@ function idText(id) {
 }
 
 /**
+ * A result already serialised elsewhere (by the handler thread, lib/handler-worker.js): its
+ * JSON text is sent as it is.
+ */
+class RawJson {
+  /** @param {string} json */
+  constructor(json) {
+    this.json = json;
+  }
+}
+
+/**
  * The JSON text of a success response. Throws if `result` cannot be serialised.
  * @param {number|string|null} id
  * @param {*} result `undefined` is sent as null
  * @returns {JsonText}
  */
 function resultText(id, result) {
-  const json = result === undefined ? 'null' : JSON.stringify(result);
+  const json = result === undefined ? 'null' : result instanceof RawJson ? result.json : JSON.stringify(result);
   // JSON.stringify returns undefined for a function or a symbol: send null, as for undefined.
   return wrap(`{"jsonrpc":"2.0","id":${idText(id)},"result":`, json === undefined ? 'null' : json, '}');
 }
@@ -166,6 +177,7 @@ function errorObject(code, message, data) {
 }
 
 module.exports = {
+  RawJson,
   SEPARATE,
   wrap,
   arrayText,

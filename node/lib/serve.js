@@ -19,7 +19,9 @@
  * benchmark's Python client: no gain at 64 calls in flight, ~3 % slower one call at a time; so
  * it is not done.) The other policy is memory: once a message of 8 MiB or more has been
  * received or sent, a full garbage collection runs after the next input chunk is handled, to
- * free that message's transient copies early (lib/large-garbage.js).
+ * free that message's transient copies early (lib/large-garbage.js). With a handler thread
+ * (lib/handler-thread.js, the default) the modules' init() and dispose() run there; the
+ * watchdog (lib/watchdog.js) and rpc.stats (lib/host-stats.js) are started here.
  */
 
 const { FrameReader } = require('./framer');
@@ -30,6 +32,9 @@ const { Lifecycle } = require('./lifecycle');
 const { RpcError, ErrorCodes } = require('./rpc-error');
 const { createBuiltins } = require('./builtins');
 const { buildMethodTable, initModules, disposeModules } = require('./handler-loader');
+const { HostStats } = require('./host-stats');
+const { Watchdog } = require('./watchdog');
+const { withDefaults } = require('./cli-options');
 
 /** How many bytes of skipped input are quoted in the warning. */
 const GARBAGE_PREVIEW = 200;
@@ -42,9 +47,12 @@ const GARBAGE_PREVIEW = 200;
  * @param {ReturnType<import('./channel').openChannel>} options.channel where frames come
  *   from and go to
  * @param {object} options.log
+ * @param {import('./handler-thread').HandlerThread|null} [options.handlerThread] when the
+ *   modules run in a handler thread (then `modules` are its stand-ins)
  * @returns {{dispatcher: Dispatcher, writer: FrameWriter, lifecycle: Lifecycle}}
  */
-function serve({ options, modules, channel, log }) {
+function serve({ options, modules, channel, log, handlerThread = null }) {
+  const settings = withDefaults(options);
   const { input, output, inputName } = channel;
   let lifecycle = null;
   let inputStopped = false;
@@ -64,9 +72,11 @@ function serve({ options, modules, channel, log }) {
   output.on('error', () => lifecycle.outputFailed());
 
   const methodNames = [];
+  let stats = null;
   const builtins = createBuiltins({
     listMethods: () => methodNames.slice(),
     shutdown: () => lifecycle.shutdown('rpc.shutdown'),
+    stats: () => stats.report(),
   });
   const methods = buildMethodTable(builtins, modules);
   methodNames.push(...Array.from(methods.keys()).sort());
@@ -90,13 +100,24 @@ function serve({ options, modules, channel, log }) {
     graceMs: options.graceMs,
     log,
     outputName: channel.outputName,
-    dispose: (disposeLog) => disposeModules(modules, disposeLog),
+    dispose: (disposeLog) => (handlerThread === null ? disposeModules(modules, disposeLog) : handlerThread.dispose()),
+    settleHandlers: () => (handlerThread === null ? Promise.resolve() : handlerThread.settle()),
     stopInput: () => {
       inputStopped = true;
       input.pause();
     },
   });
   lifecycle.install();
+  if (handlerThread !== null) handlerThread.onFatal = (code, message) => lifecycle.fatal(code, message);
+  stats = new HostStats({
+    dispatcher,
+    handlerThread: () => {
+      if (handlerThread !== null) return handlerThread.stats();
+      return { mode: modules.length === 0 ? 'none' : 'main' }; // 'none': no handler modules
+    },
+    watchdogMs: settings.watchdogMs,
+  });
+  if (settings.watchdogMs > 0) new Watchdog({ limitMs: settings.watchdogMs }).start();
 
   input.on('data', (chunk) => {
     framer.push(chunk);
@@ -123,7 +144,7 @@ function serve({ options, modules, channel, log }) {
     });
   }
 
-  initModules(modules, dispatcher).then(
+  (handlerThread === null ? initModules(modules, dispatcher) : handlerThread.init(dispatcher)).then(
     () => dispatcher.setReady(),
     (err) => lifecycle.fatal(2, err.message),
   );

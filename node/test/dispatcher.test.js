@@ -517,3 +517,29 @@ test('a large result, batch answer, notification or request reaches the writer i
   assert.deepEqual({ ...sent[3], id: 0 }, { jsonrpc: '2.0', id: 0, method: 'py.take', params: { big } });
   assert.equal(answer, '{"jsonrpc":"2.0","id":4,"result":"told"}', 'small texts stay strings');
 });
+
+test('abortSignals: handlers see the abort first; whatever they settle with, the answer is the error', async () => {
+  const seen = [];
+  const onAbort = (settleWith) => (params, ctx) =>
+    new Promise((resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        seen.push(ctx.id);
+        if (settleWith === 'value') resolve('a partial result');
+        else reject(new Error('gave up'));
+      });
+    });
+  const { dispatcher, sent, feed } = setup({ resolves: onAbort('value'), rejects: onAbort('error') });
+  feed(req(1, 'resolves'));
+  feed(req(2, 'rejects'));
+  await settle();
+  const error = new RpcError(-32000, 'the host shut down before the request finished');
+  dispatcher.abortSignals(error);
+  assert.deepEqual(sent, [], 'nothing is answered by abortSignals itself');
+  await settle();
+  assert.deepEqual(seen, [1, 2]);
+  assert.deepEqual(
+    sent.map((m) => [m.id, m.error]),
+    [1, 2].map((id) => [id, { code: -32000, message: 'the host shut down before the request finished' }]),
+  );
+  assert.equal(dispatcher.abortInflight(error), 0, 'all answered already');
+});

@@ -67,6 +67,21 @@ export const methods = {
     while (Date.now() < end);
     return ms;
   },
+  echo(params) {
+    return params ?? null;
+  },
+  spin() {
+    for (;;); // never yields: only the host ending this thread stops it
+  },
+  catastrophicRegex({ length }) {
+    // Exponential backtracking: 2**length steps before it can answer false.
+    return /^(a+)+$/.test("a".repeat(length) + "!");
+  },
+  allocate({ megabytes }) {
+    const kept = [];
+    for (let i = 0; i < megabytes; i++) kept.push(new Array(131072).fill(i + 0.5)); // 1 MiB of doubles each
+    return kept.length;
+  },
   async big({ bytes }) {
     return "b".repeat(bytes);
   },

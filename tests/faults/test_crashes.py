@@ -8,12 +8,14 @@ import os
 import signal
 from pathlib import Path
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 
 from .support import FAULT_METHODS
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_sigkill_mid_call_reaches_every_pending_call_promptly() -> None:
@@ -24,14 +26,14 @@ async def test_sigkill_mid_call_reaches_every_pending_call_promptly() -> None:
             with pytest.raises(rpcbridge.HostExited) as info:
                 await bridge.call("fault.sleep", {"ms": 60_000})
             assert info.value.returncode == -signal.SIGKILL
-            failed_at.append(trio.current_time())
+            failed_at.append(anyio.current_time())
 
-        with trio.fail_after(10):
-            async with trio.open_nursery() as nursery:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as nursery:
                 for _ in range(50):
                     nursery.start_soon(pending)
-                await trio.sleep(0.2)
-                killed_at = trio.current_time()
+                await anyio.sleep(0.2)
+                killed_at = anyio.current_time()
                 os.kill(bridge.pid, signal.SIGKILL)
     latency = max(failed_at) - killed_at
     print(f"\ncrash-to-exception latency (SIGKILL, 50 pending calls): {latency * 1000:.1f} ms")
@@ -41,8 +43,8 @@ async def test_sigkill_mid_call_reaches_every_pending_call_promptly() -> None:
 
 async def test_sigterm_mid_call_lets_the_host_answer_and_exit_0() -> None:
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], shutdown_timeout=1.0) as bridge:
-        with trio.fail_after(10):
-            async with trio.open_nursery() as nursery:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as nursery:
 
                 async def quick() -> None:
                     assert await bridge.call("fault.sleep", {"ms": 300, "value": "done"}) == "done"
@@ -55,7 +57,7 @@ async def test_sigterm_mid_call_lets_the_host_answer_and_exit_0() -> None:
 
                 nursery.start_soon(quick)
                 nursery.start_soon(stuck)
-                await trio.sleep(0.1)
+                await anyio.sleep(0.1)
                 os.kill(bridge.pid, signal.SIGTERM)
             with pytest.raises(rpcbridge.HostExited) as gone:
                 await bridge.call("rpc.echo")
@@ -66,7 +68,7 @@ async def test_exit_during_start_up_raises_host_exited_with_the_reason(tmp_path:
     marker = tmp_path / "crash"
     marker.touch()
     env = {**os.environ, "FAULT_CRASH_IF_EXISTS": str(marker)}
-    with trio.fail_after(10), pytest.raises(rpcbridge.HostExited) as info:
+    with anyio.fail_after(10), pytest.raises(rpcbridge.HostExited) as info:
         async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], env=env):
             pass
     assert info.value.returncode == 1
@@ -77,7 +79,7 @@ async def test_a_crashed_host_is_restarted_on_the_next_call() -> None:
     policy = rpcbridge.RestartPolicy(backoff=0)
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], restart=policy) as bridge:
         first_pid = bridge.pid
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             await bridge.call("fault.exitSoon", {"code": 9})
             with pytest.raises(rpcbridge.HostExited) as info:
                 await bridge.call("fault.sleep", {"ms": 60_000})
@@ -91,8 +93,8 @@ async def test_a_crashed_host_is_restarted_on_the_next_call() -> None:
 async def test_an_idempotent_call_in_flight_is_retried_on_the_new_host() -> None:
     policy = rpcbridge.RestartPolicy(backoff=0)
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], restart=policy) as bridge:
-        with trio.fail_after(10):
-            async with trio.open_nursery() as nursery:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as nursery:
                 results: list[object] = []
 
                 async def retried() -> None:
@@ -105,7 +107,7 @@ async def test_an_idempotent_call_in_flight_is_retried_on_the_new_host() -> None
 
                 nursery.start_soon(retried)
                 nursery.start_soon(not_retried)
-                await trio.sleep(0.1)
+                await anyio.sleep(0.1)
                 os.kill(bridge.pid, signal.SIGKILL)
         assert results == ["second try"]
         assert bridge.restarts == 1
@@ -119,17 +121,17 @@ async def test_a_crash_loop_is_reported_once_and_not_restarted_forever(
     policy = rpcbridge.RestartPolicy(max_restarts=3, window=60, backoff=0.01)
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], env=env, restart=policy) as bridge:
         marker.touch()  # from now on, every new host crashes while starting
-        with trio.fail_after(20):
+        with anyio.fail_after(20):
             await bridge.call("fault.exitSoon", {"code": 1})
             with pytest.raises(rpcbridge.HostExited):
                 await bridge.call("fault.sleep", {"ms": 60_000})
             with pytest.raises(rpcbridge.HostExited, match="not restarting it again") as info:
                 await bridge.call("rpc.echo")
             assert "crashing at start-up on purpose" in "\n".join(info.value.stderr_tail)
-            started = trio.current_time()
+            started = anyio.current_time()
             for _ in range(5):  # given up: later calls fail at once, nothing is spawned
                 with pytest.raises(rpcbridge.HostExited, match="not restarting it again"):
                     await bridge.call("rpc.echo")
-            assert trio.current_time() - started < 1
+            assert anyio.current_time() - started < 1
     give_ups = [r for r in caplog.records if "not restarting" in r.getMessage()]
     assert len(give_ups) == 1 and give_ups[0].levelno == logging.ERROR

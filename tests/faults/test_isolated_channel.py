@@ -8,12 +8,14 @@ import logging
 import sys
 from typing import Any
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 
 from .support import FAULT_METHODS
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_writes_to_fd_1_become_log_lines_not_garbage(
@@ -21,11 +23,11 @@ async def test_writes_to_fd_1_become_log_lines_not_garbage(
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpcbridge")
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], channel="socket") as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             assert await bridge.call("fault.writeFd1", {"text": "native junk\n"}) is True
             assert await bridge.call("fault.spawnInherit", {"text": "from a child\n"}) is True
             assert await bridge.call("rpc.echo", ["clean"]) == ["clean"]
-            await trio.sleep(0.1)
+            await anyio.sleep(0.1)
             assert "native junk" in bridge.stderr_tail
             assert "from a child" in bridge.stderr_tail
     skipped = [r for r in caplog.records if r.name == "rpcbridge" and r.levelno >= logging.WARNING]
@@ -34,8 +36,8 @@ async def test_writes_to_fd_1_become_log_lines_not_garbage(
 
 async def test_the_isolated_channel_behaves_like_stdio() -> None:
     results: list[Any] = []
-    async with trio.open_nursery() as callers:
-        with trio.fail_after(30):
+    async with anyio.create_task_group() as callers:
+        with anyio.fail_after(30):
             async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], channel="socket") as bridge:
                 assert bridge.hello is not None
                 big = await bridge.call("fault.big", {"bytes": 8 * 1024 * 1024})
@@ -46,7 +48,7 @@ async def test_the_isolated_channel_behaves_like_stdio() -> None:
 
                 for i in range(100):
                     callers.start_soon(one, i)
-                await trio.sleep(0.05)
+                await anyio.sleep(0.05)
     # Closing half-closed the socket with 100 calls in flight: all answered, clean exit.
     assert sorted(results) == list(range(100))
     assert bridge.returncode == 0
@@ -54,7 +56,7 @@ async def test_the_isolated_channel_behaves_like_stdio() -> None:
 
 async def test_a_killed_host_on_the_isolated_channel_fails_pending_calls() -> None:
     async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], channel="socket") as bridge:
-        with trio.fail_after(10):
+        with anyio.fail_after(10):
             await bridge.call("fault.exitSoon", {"code": 4})
             with pytest.raises(rpcbridge.HostExited) as info:
                 await bridge.call("fault.sleep", {"ms": 60_000})

@@ -8,11 +8,13 @@ import logging
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 from rpcbridge._framing import FrameReader, Garbage, encode_frame
+
+pytestmark = pytest.mark.anyio
 
 CORPUS = sorted((Path(__file__).parent / "malformed-headers").glob("*.bin"))
 PEER = [sys.executable, str(Path(__file__).parent.parent / "peers" / "scripted_peer.py")]
@@ -40,7 +42,7 @@ async def test_every_case_through_a_real_pipe(caplog: pytest.LogCaptureFixture) 
         for case in CORPUS:
             caplog.clear()
             params = {"path": str(case)}
-            with trio.fail_after(5):
+            with anyio.fail_after(5):
                 assert await bridge.call("raw_file_then_echo", params) == params, case.name
             warnings = [r for r in caplog.records if r.name == "rpcbridge"]
             assert warnings and warnings[0].levelno == logging.WARNING, case.name

@@ -7,13 +7,15 @@ import os
 import signal
 import sys
 
+import anyio
 import pytest
-import trio
 
 import rpcbridge
 from rpcbridge._session import live_group_members
 
 from .support import FAULT_METHODS, rss_kib
+
+pytestmark = pytest.mark.anyio
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -27,11 +29,11 @@ async def test_100000_call_soak_keeps_memory_flat() -> None:
                     params = {"i": i, "text": "soak 你好 🌏"}
                     assert await bridge.call("rpc.echo", params) == params
 
-            async with trio.open_nursery() as nursery:
+            async with anyio.create_task_group() as nursery:
                 for _ in range(64):
                     nursery.start_soon(worker, calls // 64)
 
-        with trio.fail_after(240):
+        with anyio.fail_after(240):
             await run(10_000)  # warm up: caches, pools, JIT
             python_before, node_before = rss_kib(), rss_kib(bridge.pid)
             await run(100_000)
@@ -47,8 +49,8 @@ async def test_100000_call_soak_keeps_memory_flat() -> None:
 
 async def test_leaving_the_block_under_load_ends_every_call_and_every_process() -> None:
     outcomes: list[str] = []
-    async with trio.open_nursery() as callers:
-        with trio.fail_after(30):
+    async with anyio.create_task_group() as callers:
+        with anyio.fail_after(30):
             async with rpcbridge.open_bridge(
                 handlers=[FAULT_METHODS], shutdown_timeout=2.0
             ) as bridge:
@@ -65,16 +67,16 @@ async def test_leaving_the_block_under_load_ends_every_call_and_every_process() 
 
                 for i in range(1000):
                     callers.start_soon(one, i)
-                await trio.sleep(0.05)
+                await anyio.sleep(0.05)
     assert len(outcomes) == 1000
     assert outcomes.count("answered") == 1000  # all fitted in the 1.6 s grace period
     assert bridge.returncode == 0
-    assert not await trio.Path(f"/proc/{pid}").exists()  # reaped: no zombie
+    assert not await anyio.Path(f"/proc/{pid}").exists()  # reaped: no zombie
     assert not live_group_members(pid)  # no orphan in the host's process group (esbuild)
 
 
 async def test_a_stuck_host_is_killed_when_the_grace_period_ends() -> None:
-    with trio.fail_after(30):
+    with anyio.fail_after(30):
         async with rpcbridge.open_bridge(handlers=[FAULT_METHODS], shutdown_timeout=0.5) as bridge:
             pid = bridge.pid
             os.kill(pid, signal.SIGSTOP)  # it cannot even see its stdin close

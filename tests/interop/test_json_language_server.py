@@ -21,7 +21,7 @@ What the server does, and what each step proves:
   the server puts our error message into the diagnostic — the request did not hang.
 * ``shutdown`` → ``null``; ``exit`` → the server exits 0 by itself, before the block ends.
 
-Every wait is bounded with ``trio.fail_after``.
+Every wait is bounded with ``anyio.fail_after``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import pytest
-import trio
 
 import rpcbridge
+
+pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "node" / "node_modules" / "vscode-langservers-extracted"
@@ -74,7 +77,9 @@ class Client:
         self.registrations: list[dict[str, Any]] = []
         self.content_requests: list[Any] = []
         self.log_messages: list[dict[str, Any]] = []
-        self._diagnostics_in, self._diagnostics = trio.open_memory_channel[dict[str, Any]](math.inf)
+        self._diagnostics_in, self._diagnostics = anyio.create_memory_object_stream[dict[str, Any]](
+            math.inf
+        )
         self._by_uri: dict[str, list[list[dict[str, Any]]]] = {}
         register = self.methods.register
         register("textDocument/publishDiagnostics")(self._diagnostics_in.send_nowait)
@@ -89,12 +94,12 @@ class Client:
 
     async def _content(self, params: list[str]) -> str:
         self.content_requests.append(params)
-        await trio.lowlevel.checkpoint()  # answered from a task, not inline
+        await anyio.lowlevel.checkpoint()  # answered from a task, not inline
         return json.dumps(SCHEMA)
 
     async def diagnostics_for(self, uri: str) -> list[dict[str, Any]]:
         """The first ``publishDiagnostics`` for ``uri`` (others are kept for their turn)."""
-        with trio.fail_after(5):
+        with anyio.fail_after(5):
             while not self._by_uri.get(uri):
                 params = await self._diagnostics.receive()
                 self._by_uri.setdefault(params["uri"], []).append(params["diagnostics"])
@@ -103,7 +108,7 @@ class Client:
 
 async def start_session(bridge: rpcbridge.Bridge) -> dict[str, Any]:
     """initialize, initialized, the settings; returns the server's InitializeResult."""
-    with trio.fail_after(10):
+    with anyio.fail_after(10):
         result: dict[str, Any] = await bridge.call(
             "initialize",
             {
@@ -127,14 +132,14 @@ async def open_document(bridge: rpcbridge.Bridge, uri: str, text: str) -> None:
 
 async def shut_down(bridge: rpcbridge.Bridge) -> None:
     """shutdown, exit, and wait (bounded) until the server has exited by itself."""
-    with trio.fail_after(5):
+    with anyio.fail_after(5):
         assert await bridge.call("shutdown") is None
     await bridge.notify("exit")
     # The Bridge has no public way to await the child's exit (only leaving the block, which
     # would close its stdin first and so not prove that ``exit`` did it): poll, bounded.
-    with trio.fail_after(5):
+    with anyio.fail_after(5):
         while bridge.returncode is None:  # noqa: ASYNC110
-            await trio.sleep(0.01)
+            await anyio.sleep(0.01)
     assert bridge.returncode == 0
 
 
@@ -151,7 +156,7 @@ async def test_a_session_with_diagnostics_server_requests_and_a_clean_exit(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = Client(serve_content=True)
-    with trio.fail_after(20):
+    with anyio.fail_after(20):
         async with rpcbridge.open_bridge(server_command(), methods=client.methods) as bridge:
             result = await start_session(bridge)
             capabilities = result["capabilities"]
@@ -196,7 +201,7 @@ async def test_a_server_request_without_handler_is_answered_method_not_found(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = Client(serve_content=False)  # nobody handles the server's vscode/content
-    with trio.fail_after(20):
+    with anyio.fail_after(20):
         async with rpcbridge.open_bridge(server_command(), methods=client.methods) as bridge:
             await start_session(bridge)
             await open_document(bridge, CONFIG_URI, CONFIG_TEXT)

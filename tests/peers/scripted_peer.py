@@ -17,7 +17,9 @@ It reads Content-Length frames on stdin and answers each request according to it
 * ``hang``                 -> never answers
 * anything else            -> a -32601 error
 
-Stdin EOF ends it with exit code 0.
+Stdin EOF ends it with exit code 0. With ``SCRIPTED_PEER_RECORD=PATH`` in its environment it
+appends every message it receives (notifications included) to PATH, one JSON line each, so a
+test can check what reached the wire.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from rpcbridge._framing import FrameReader, encode_frame
 out = sys.stdout.buffer
 held: list[dict[str, Any]] = []
 next_id = 1000
+RECORD = os.environ.get("SCRIPTED_PEER_RECORD")
 
 
 def write(data: bytes) -> None:
@@ -58,6 +61,9 @@ def read_frames(reader: FrameReader) -> Any:
                 return
             continue
         if isinstance(item, bytes | bytearray):
+            if RECORD:
+                with open(RECORD, "ab") as record:
+                    record.write(bytes(item) + b"\n")
             yield json.loads(item)
 
 

@@ -24,7 +24,7 @@
 const { RpcError, ErrorCodes } = require('../rpc-error');
 const { engineUnavailable, invalidParam, optionRejected } = require('./errors');
 const { fromEsbuild } = require('./diagnostics');
-const { hostInstallCommand } = require('./packages');
+const { hostInstallCommand, missingPackageProblem } = require('./packages');
 
 const JSX_MODE = Object.freeze({ automatic: 'automatic', classic: 'transform', preserve: 'preserve' });
 
@@ -46,7 +46,7 @@ class EsbuildEngine {
       this._esbuild = require('esbuild');
     } catch (err) {
       if (err && err.code === 'MODULE_NOT_FOUND' && /'esbuild'/.test(err.message)) {
-        throw engineUnavailable('esbuild', 'the npm package "esbuild" is not installed', hostInstallCommand());
+        throw engineUnavailable('esbuild', missingPackageProblem('esbuild'), hostInstallCommand());
       }
       throw engineUnavailable('esbuild', `loading "esbuild" failed: ${err && err.message}`, hostInstallCommand());
     }

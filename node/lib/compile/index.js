@@ -54,10 +54,38 @@ class Compiler {
    */
   async compile(params, ctx) {
     const opts = parseCompileParams(params);
-    const out = opts.engine === 'typescript' ? await this.typescript.compile(opts, ctx && ctx.signal) : await this.esbuild.compile(opts);
+    let out;
+    if (opts.engine === 'typescript') out = await this.typescript.compile(opts, ctx && ctx.signal);
+    else if (opts.tsconfigFile !== undefined) out = await require('./tsconfig-build').compileWithTsconfigFile(this.esbuild.load(), opts);
+    else out = await this.esbuild.compile(opts);
     const info = { engine: opts.engine, engineVersion: out.engineVersion, filename: opts.filename };
     if (out.diagnostics.some((d) => d.severity === 'error')) throw compileFailed(out.diagnostics, info);
     return { code: out.code, map: out.map, diagnostics: errorsFirst(out.diagnostics), engine: opts.engine, engineVersion: out.engineVersion };
+  }
+
+  /**
+   * The `compileFiles` method: many files on disk, read and written by the host (batch.js).
+   * @param {*} params
+   * @returns {Promise<object>}
+   */
+  async compileFiles(params) {
+    const { compileFiles } = require('./batch');
+    return compileFiles(this.esbuild.load(), params);
+  }
+
+  /**
+   * The `typecheck` method: semantic diagnostics of a TypeScript project kept warm in a worker
+   * (typecheck.js).
+   * @param {*} params
+   * @param {{signal: AbortSignal}} [ctx]
+   * @returns {Promise<object>}
+   */
+  async typecheck(params, ctx) {
+    if (this._checker === undefined) {
+      const { TypeChecker } = require('./typecheck');
+      this._checker = new TypeChecker({ log: this.log });
+    }
+    return this._checker.check(params, ctx && ctx.signal);
   }
 
   /** Load esbuild and start its service in the background (never throws). */
@@ -73,6 +101,7 @@ class Compiler {
   /** Stop the TypeScript worker and esbuild's service (for embedders and tests; the host's exit ends both anyway). */
   async dispose() {
     if (this._typescript !== null) await this._typescript.dispose();
+    if (this._checker !== undefined) await this._checker.dispose();
     await this.esbuild.stop();
   }
 }

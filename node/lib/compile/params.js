@@ -19,6 +19,9 @@
  *   minify       boolean, default false (not with the typescript engine)
  *   tsconfigRaw  object, or string (tsconfig.json text, comments and trailing commas allowed):
  *                parsed here (tsconfig.js), so the engines get an object
+ *   tsconfig     true (the nearest tsconfig.json of `filename`, found on disk) | a path to a
+ *                tsconfig.json; the engine reads it and follows "extends" (esbuild: its CLI's
+ *                rules; typescript: tsc's). Not with tsconfigRaw
  *   engine       "esbuild" (default) | "typescript"
  *
  * null is not "absent": an optional param is either left out or of its type.
@@ -26,12 +29,12 @@
 
 const path = require('node:path');
 const { invalidParam } = require('./errors');
-const { parseTsconfigRaw } = require('./tsconfig');
+const { parseTsconfigRaw, tsconfigFileParam } = require('./tsconfig');
 
 const DEFAULT_FILENAME = 'input.tsx';
 const DEFAULT_TARGET = 'esnext';
 
-const KEYS = Object.freeze(['source', 'filename', 'loader', 'jsx', 'target', 'format', 'sourcemap', 'minify', 'tsconfigRaw', 'engine']);
+const KEYS = Object.freeze(['source', 'filename', 'loader', 'jsx', 'target', 'format', 'sourcemap', 'minify', 'tsconfigRaw', 'tsconfig', 'engine']);
 const JSX_KEYS = Object.freeze(['runtime', 'importSource', 'factory', 'fragment', 'development']);
 
 const LOADERS = Object.freeze(['ts', 'tsx', 'js', 'jsx']);
@@ -91,6 +94,8 @@ function boolean(value, field) {
  * @property {false|true|'inline'} sourcemap
  * @property {boolean} minify
  * @property {object|undefined} tsconfigRaw parsed: a plain object, its compilerOptions (if any) too
+ * @property {string|null} [tsconfigFile] the tsconfig.json to read from disk (absolute); null:
+ *   `tsconfig: true` found none; absent without a `tsconfig` param
  * @property {'esbuild'|'typescript'} engine
  */
 
@@ -153,6 +158,12 @@ function parseCompileParams(params) {
 
   const engine = hasOwn(params, 'engine') ? oneOf(params.engine, ENGINES, 'engine') : 'esbuild';
 
+  let tsconfigFile;
+  if (hasOwn(params, 'tsconfig')) {
+    if (tsconfigRaw !== undefined) throw invalidParam('tsconfig', 'compile: "tsconfig" and "tsconfigRaw" cannot be given together');
+    tsconfigFile = tsconfigFileParam(params.tsconfig, filename);
+  }
+
   const loader = explicitLoader ?? loaderOfFilename(filename);
   if (loader === undefined) {
     throw invalidParam(
@@ -171,7 +182,9 @@ function parseCompileParams(params) {
     }
   }
 
-  return { source, filename, loader, jsx, target, format, sourcemap, minify, tsconfigRaw, engine };
+  const opts = { source, filename, loader, jsx, target, format, sourcemap, minify, tsconfigRaw, engine };
+  if (tsconfigFile !== undefined) opts.tsconfigFile = tsconfigFile;
+  return opts;
 }
 
 module.exports = { parseCompileParams, loaderOfFilename, LOADER_OF_EXTENSION, KEYS, JSX_KEYS, DEFAULT_FILENAME, DEFAULT_TARGET };

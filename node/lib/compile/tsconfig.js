@@ -9,8 +9,14 @@
  *
  * The params win over it: each engine removes or overrides the settings the params decide
  * (esbuild-engine.js, typescript-engine.js).
+ *
+ * A tsconfig.json on disk (the `tsconfig` param of `compile`; `compileFiles` always) is NOT
+ * parsed here: esbuild reads it itself, following "extends" with its own rules (the same as
+ * its CLI), so only finding the nearest one lives here.
  */
 
+const fs = require('node:fs');
+const path = require('node:path');
 const { invalidParam } = require('./errors');
 
 const isPlainObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -84,4 +90,50 @@ function parseTsconfigRaw(raw) {
   return config;
 }
 
-module.exports = { parseTsconfigRaw, jsoncToJson };
+/** The names a directory's config file may have, in the order esbuild looks for them. */
+const CONFIG_NAMES = Object.freeze(['tsconfig.json', 'jsconfig.json']);
+
+/**
+ * The nearest tsconfig.json (or jsconfig.json) of a file, as esbuild and tsc find it: in the
+ * file's directory, then each parent's.
+ * @param {string} file a path (relative to the working directory, or absolute)
+ * @returns {string|null} its absolute path, or null when there is none
+ */
+function findTsconfig(file) {
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const candidate = path.join(dir, name);
+      if (isFile(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function isFile(file) {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `tsconfig` param of `compile`: true → the nearest one of `filename` (null if none),
+ * a string → that file, which must exist.
+ * @returns {string|null} an absolute path, or null
+ * @throws {import('../rpc-error').RpcError} -32602 with data {field: "tsconfig"}
+ */
+function tsconfigFileParam(value, filename) {
+  if (value === true) return findTsconfig(filename);
+  if (typeof value !== 'string' || value === '') {
+    throw invalidParam('tsconfig', 'compile: "tsconfig" must be true (the nearest tsconfig.json of "filename") or the path of a tsconfig.json');
+  }
+  const file = path.resolve(value);
+  if (!isFile(file)) throw invalidParam('tsconfig', `compile: "tsconfig": no such file: ${value}`);
+  return file;
+}
+
+module.exports = { parseTsconfigRaw, jsoncToJson, findTsconfig, tsconfigFileParam, CONFIG_NAMES };

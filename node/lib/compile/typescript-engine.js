@@ -11,7 +11,9 @@
  * A failure is not remembered: installing the package makes the next compile work.
  *
  * Options mapping (compilerOptions, as tsconfig.json strings; precedence
- * {newLine: "lf"} < tsconfigRaw.compilerOptions < the params):
+ * {newLine: "lf"} < tsconfigRaw.compilerOptions (or a tsconfig.json on disk: the `tsconfig`
+ * param, parsed in the worker by TypeScript, "extends" and all, whose jsx settings win as in
+ * esbuild's CLI) < the params):
  *   target                  params.target (default "esnext")
  *   module                  format "esm" → "esnext", "cjs" → "commonjs", absent → "preserve"
  *                           (import/export and `import x = require()` kept as written)
@@ -97,7 +99,9 @@ class TypeScriptEngine {
   async compile(opts, signal) {
     const thread = await this.thread();
     const compiledAs = typescriptFileName(opts.filename, opts.loader);
-    const reply = await thread.run({ source: opts.source, fileName: compiledAs, compilerOptions: compilerOptions(opts) }, signal);
+    const job = { source: opts.source, fileName: compiledAs, compilerOptions: compilerOptions(opts) };
+    if (opts.tsconfigFile) job.tsconfigFile = opts.tsconfigFile; // read in the worker, with tsc's rules
+    const reply = await thread.run(job, signal);
     if (reply.type === 'crash') {
       throw new RpcError(ErrorCodes.InternalError, `compile: typescript failed: ${reply.message}`, {
         name: reply.name,

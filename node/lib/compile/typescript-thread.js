@@ -32,8 +32,11 @@ class TypeScriptThread {
    * @param {string} options.modulePath the resolved file of the TypeScript module
    * @param {object} options.log
    * @param {() => void} [options.onExit] called once if the worker stops for any reason
+   * @param {string} [options.script] the worker's file (default: typescript-worker.js; the
+   *   type checker runs typecheck-worker.js, which speaks the same init/job protocol)
    */
-  constructor({ modulePath, log, onExit = () => {} }) {
+  constructor({ modulePath, log, onExit = () => {}, script = WORKER_SCRIPT }) {
+    this.script = script;
     this.modulePath = modulePath;
     this.log = log;
     this.onExit = onExit;
@@ -55,7 +58,7 @@ class TypeScriptThread {
       let initialised = false;
       // The worker's stdout and stderr are piped to the process's (Node's default): what it
       // prints goes through the stdout guard, and reading them here would keep the process alive.
-      const worker = new Worker(WORKER_SCRIPT, { workerData: { modulePath: this.modulePath } });
+      const worker = new Worker(this.script, { workerData: { modulePath: this.modulePath } });
       this._worker = worker;
       worker.on('message', (message) => {
         if (message.type === 'init') {

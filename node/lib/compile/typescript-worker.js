@@ -9,7 +9,8 @@
  *   → {type: "init", ok: false, reason: "no-transpile", version}   TypeScript 7+ (the Go port)
  *   → {type: "init", ok: false, reason: "load", message}       require() threw
  *
- *   ← {id, source, fileName, compilerOptions}
+ *   ← {id, source, fileName, compilerOptions, tsconfigFile?}   (tsconfigFile: a tsconfig.json
+ *      on disk whose settings go under compilerOptions, see optionsOf)
  *   → {type: "result", id, outputText, sourceMapText, diagnostics: [{category, code, message,
  *      file, start, length, related: [{message, file, start, length}]}]}
  *   → {type: "crash", id, name, message, stack}  transpileModule threw
@@ -61,9 +62,37 @@ function rawDiagnostic(d) {
   };
 }
 
+/** The settings of a tsconfig.json on disk win over the params for these, as in esbuild's CLI. */
+const FILE_WINS = Object.freeze(['jsx', 'jsxFactory', 'jsxFragmentFactory', 'jsxImportSource']);
+/** "No inputs were found in config file": about `include`, which a single-file compile does not use. */
+const NO_INPUTS = 18003;
+
+/**
+ * compilerOptions: a tsconfig.json's (TypeScript parses it, following "extends") under the
+ * params' (job.compilerOptions), except the jsx settings the file makes; and its diagnostics.
+ */
+function optionsOf(job) {
+  if (!job.tsconfigFile) return { options: job.compilerOptions, configDiagnostics: [] };
+  const problems = [];
+  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => problems.push(d) };
+  const parsed = ts.getParsedCommandLineOfConfigFile(job.tsconfigFile, {}, host);
+  const fromFile = parsed === undefined ? {} : parsed.options;
+  const options = { ...fromFile, ...job.compilerOptions };
+  for (const key of FILE_WINS) if (fromFile[key] !== undefined) options[key] = fromFile[key];
+  // The file's target decides the class-field semantics, as it does for esbuild (the output's
+  // language level stays the `target` param's).
+  if (fromFile.target !== undefined && fromFile.useDefineForClassFields === undefined) {
+    options.useDefineForClassFields = fromFile.target >= ts.ScriptTarget.ES2022;
+  }
+  const configDiagnostics = [...problems, ...(parsed === undefined ? [] : parsed.errors)].filter((d) => d.code !== NO_INPUTS);
+  return { options, configDiagnostics };
+}
+
 function transpile(job) {
   try {
-    const output = ts.transpileModule(job.source, { compilerOptions: job.compilerOptions, fileName: job.fileName, reportDiagnostics: true });
+    const { options, configDiagnostics } = optionsOf(job);
+    const output = ts.transpileModule(job.source, { compilerOptions: options, fileName: job.fileName, reportDiagnostics: true });
+    output.diagnostics = [...configDiagnostics, ...(output.diagnostics || [])];
     parentPort.postMessage({
       type: 'result',
       id: job.id,

@@ -1,0 +1,601 @@
+"""``rpcbridge compile`` and ``rpcbridge check``: a project's files through one host.
+
+* ``compile SRC... [--outdir OUT] [--sourcemap] [--tsconfig FILE] [--engine E] [--watch]
+  [--check]``: every TypeScript/JavaScript file named (folders are searched recursively;
+  ``.d.ts``, ``node_modules`` and ``.git`` are skipped) is compiled. With the default esbuild
+  engine the whole list goes to the host in ONE ``compileFiles`` call: the host reads the
+  sources, compiles them in one esbuild build (each file under its nearest tsconfig.json, as
+  the esbuild CLI does) and writes the outputs itself, answering with per-file diagnostics
+  only. ``--engine typescript`` compiles file by file (``compile`` with ``tsconfig``, up to
+  ``--jobs`` in flight).
+* ``check SRC...``: type-checks the TypeScript project around each SRC (``typecheck``).
+
+Errors are printed the way compilers print them, then a summary. Exit status: 0 when
+everything compiled (and type-checked), 1 when a file has errors, 2 for a usage error or a
+bridge failure (no ``node``, the host died...).
+
+Start-up matters here (a whole-project compile takes about half a second): ``rich`` is
+imported only when a terminal shows the output, and finding the files walks the tree once
+without descending into skipped folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+import trio
+import trio.lowlevel
+
+from ._bridge import Bridge, open_bridge
+from ._diagnostics import Diagnostic
+from ._errors import BridgeError, CompileError, RpcError
+
+__all__ = ["add_commands", "bridge_failure", "run_check", "run_compile"]
+
+SOURCE_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"})
+_OUTPUT_SUFFIX = {".mts": ".mjs", ".mjs": ".mjs", ".cts": ".cjs", ".cjs": ".cjs"}
+_SKIPPED_DIRS = frozenset({"node_modules", ".git"})
+CHECKED_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts"})
+_CONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json"})
+
+EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
+
+
+@attrs.define
+class Job:
+    """One file to compile, and what came of it."""
+
+    path: Path
+    relative: Path  # where it goes below --outdir
+    diagnostics: list[Diagnostic] = attrs.Factory(list)
+    output_bytes: int = 0
+    seconds: float = 0.0
+    failed: bool = False
+
+    def output_path(self, outdir: Path) -> Path:
+        """Where the JavaScript goes: ``.mts``/``.mjs`` → ``.mjs``, ``.cts``/``.cjs`` →
+        ``.cjs``, anything else → ``.js``."""
+        return outdir / self.relative.with_suffix(_OUTPUT_SUFFIX.get(self.relative.suffix, ".js"))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_commands(commands: Any) -> None:
+    """Add the ``compile`` and ``check`` subcommands to the CLI's subparsers."""
+    compile_ = commands.add_parser(
+        "compile",
+        help="compile TypeScript/TSX/JSX files through one host",
+        description="Compile files and folders (searched recursively; .d.ts and node_modules "
+        "are skipped) through one host. Each file gets the settings of its nearest "
+        "tsconfig.json (following extends), as with the esbuild CLI. Without --outdir nothing "
+        "is written: the files are only checked for syntax errors.",
+    )
+    compile_.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SRC",
+        type=Path,
+        help="a file or folder to compile (.ts .tsx .mts .cts .js .jsx .mjs .cjs); folders are "
+        "searched recursively",
+    )
+    compile_.add_argument("--outdir", type=Path, help="write the JavaScript here")
+    compile_.add_argument(
+        "--sourcemap", action="store_true", help="write a .map file beside each output"
+    )
+    compile_.add_argument(
+        "--tsconfig",
+        type=Path,
+        metavar="FILE",
+        help="use this tsconfig.json for every file instead of each file's nearest one",
+    )
+    compile_.add_argument(
+        "--engine",
+        choices=["esbuild", "typescript"],
+        default="esbuild",
+        help="esbuild (default: fast, no type checks) or typescript (its transpileModule)",
+    )
+    compile_.add_argument(
+        "--check",
+        action="store_true",
+        help="also type-check the TypeScript files (semantic errors such as TS2322)",
+    )
+    compile_.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: recompile (and with --check, re-check) the files changed on save, "
+        "through the same host, until Ctrl-C",
+    )
+    compile_.add_argument(
+        "--jobs",
+        type=_positive,
+        default=16,
+        metavar="N",
+        help="compiles in flight with --engine typescript (16)",
+    )
+    check = commands.add_parser(
+        "check",
+        help="type-check TypeScript files and folders",
+        description="Type-check with TypeScript (semantic errors such as TS2322, not only "
+        "syntax): the files found in SRC..., as part of the project of --tsconfig or of the "
+        "tsconfig.json nearest to the first of them (an inferred strict project when there is "
+        "none). Exit status: 0 without errors, 1 with errors, 2 for a usage error or a bridge "
+        "failure.",
+    )
+    check.add_argument("sources", nargs="+", metavar="SRC", type=Path)
+    check.add_argument("--tsconfig", type=Path, metavar="FILE", help="the project's tsconfig.json")
+
+
+# -- finding the files ---------------------------------------------------------------------------
+
+
+def find_sources(sources: Sequence[Path]) -> list[Job]:
+    """The files to compile, in a stable order, each once.
+
+    Raises:
+        FileNotFoundError: a SRC that does not exist.
+    """
+    jobs: list[Job] = []
+    seen: set[str] = set()
+    for source in sources:
+        if source.is_dir():
+            pairs = [(source / rel, rel) for rel in _walk(source)]
+        elif source.is_file():
+            pairs = [(source, Path(source.name))]
+        else:
+            raise FileNotFoundError(f"no such file or folder: {source}")
+        for path, relative in pairs:
+            key = os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                jobs.append(Job(path, relative))
+    return jobs
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
+        base = Path(directory).relative_to(root)
+        for name in files:
+            if os.path.splitext(name)[1] in SOURCE_SUFFIXES and not name.endswith(".d.ts"):
+                found.append(base / name)
+    return sorted(found)
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+class Output:
+    """Where the results go: plain text, or ``rich`` styles when a terminal shows them (rich
+    is imported only then: it costs ~35 ms of start-up)."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self._console: Any = None
+        if self.out.isatty():
+            from rich.console import Console
+
+            self._console = Console(file=self.out, highlight=False, soft_wrap=True)
+
+    def line(self, text: str, style: str = "") -> None:
+        """Print one line on stdout (in ``style`` on a terminal)."""
+        if self._console is None:
+            self.out.write(text + "\n")
+        else:
+            from rich.text import Text
+
+            self._console.print(Text(text, style=style))
+
+    def diagnostic(self, diagnostic: Diagnostic) -> None:
+        """Print one diagnostic compiler-style (``file:line:column: error: …``, the line, a
+        caret)."""
+        if self._console is None:
+            self.out.write(diagnostic.render() + "\n")
+            return
+        from rich.text import Text
+
+        style = "bold red" if diagnostic.severity == "error" else "bold yellow"
+        first, *rest = diagnostic.render().split("\n")
+        head = Text(first)
+        marker = f": {diagnostic.severity}:"
+        at = first.find(marker)
+        if at >= 0:
+            head.stylize(style, at + 2, at + len(marker))
+        self._console.print(head)
+        for line in rest:
+            self._console.print(
+                Text(line, style="bold green" if line.strip().startswith("^") else "")
+            )
+
+    def flush(self) -> None:
+        """Flush both streams (watch mode prints while it waits)."""
+        self.out.flush()
+        self.err.flush()
+
+
+class _Progress:
+    """A progress bar on a terminal (stderr); one plain line per finished file otherwise."""
+
+    def __init__(self, err: TextIO, total: int) -> None:
+        self._err = err
+        self._total = total
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Callable[[Job], None]:
+        if not self._err.isatty():
+
+            def line(job: Job) -> None:
+                status = "failed" if job.failed else "ok"
+                timing = f" ({job.seconds * 1000:.1f} ms)" if job.seconds else ""
+                self._err.write(f"{status:6} {job.path}{timing}\n")
+
+            return line
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        console = Console(file=self._err, highlight=False, soft_wrap=True)
+        columns = (TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._bar = Progress(*columns, console=console, transient=True)
+        self._bar.__enter__()
+        self._task = self._bar.add_task("compile", total=self._total)
+        return lambda _job: self._bar.advance(self._task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def bridge_failure(exc: BaseException) -> BridgeError | None:
+    """The bridge failure behind ``exc`` (possibly inside an exception group), if any."""
+    if isinstance(exc, BridgeError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = bridge_failure(inner)
+            if found is not None:
+                return found
+    return None
+
+
+# -- compile ---------------------------------------------------------------------------------------
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    """``rpcbridge compile``: returns the exit status."""
+    try:
+        jobs = find_sources(args.sources)
+    except FileNotFoundError as exc:
+        print(f"rpcbridge: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not jobs:
+        print("rpcbridge: no TypeScript or JavaScript files found", file=sys.stderr)
+        return EXIT_FAILURE
+    output = Output()
+    try:
+        if args.watch:
+            return trio.run(_watch, jobs, args, output)
+        return trio.run(_compile_once, jobs, args, output)
+    except KeyboardInterrupt:
+        output.line("rpcbridge: stopped")
+        return EXIT_OK
+    except (BridgeError, BaseExceptionGroup) as exc:
+        failure = bridge_failure(exc)
+        if failure is None:
+            raise
+        print(f"rpcbridge: {failure}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``rpcbridge check``: returns the exit status."""
+    try:
+        jobs = [job for job in find_sources(args.sources) if job.path.suffix in CHECKED_SUFFIXES]
+    except FileNotFoundError as exc:
+        print(f"rpcbridge: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not jobs:
+        print("rpcbridge: no TypeScript files found", file=sys.stderr)
+        return EXIT_FAILURE
+    output = Output()
+
+    async def check() -> int:
+        async with open_bridge() as bridge:
+            errors = await check_jobs(bridge, jobs, args.tsconfig, output)
+        return EXIT_COMPILE_ERRORS if errors else EXIT_OK
+
+    try:
+        return trio.run(check)
+    except (BridgeError, BaseExceptionGroup) as exc:
+        failure = bridge_failure(exc)
+        if failure is None:
+            raise
+        print(f"rpcbridge: {failure}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+async def check_jobs(
+    bridge: Bridge, jobs: Sequence[Job], tsconfig: Path | None, output: Output
+) -> int:
+    """Type-check the TypeScript files of ``jobs`` through ``bridge``, print what TypeScript
+    says and a summary line; returns the number of errors (a failure to check counts one)."""
+    files = [str(job.path) for job in jobs if job.path.suffix in CHECKED_SUFFIXES]
+    if not files:
+        return 0
+    params: dict[str, Any] = {"files": files}
+    if tsconfig is not None:
+        params["tsconfig"] = str(tsconfig)
+    started = time.perf_counter()
+    try:
+        result: dict[str, Any] = await bridge.call("typecheck", params)
+    except RpcError as exc:  # TypeScript missing (1002), a bad --tsconfig...
+        output.line(f"rpcbridge: check: {exc.message}", "bold red")
+        return 1
+    diagnostics = [Diagnostic.from_json(d) for d in result["diagnostics"]]
+    for diagnostic in diagnostics:
+        output.diagnostic(diagnostic)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    elapsed = (time.perf_counter() - started) * 1000
+    project = result["project"] or "no tsconfig.json: an inferred strict project"
+    output.line(
+        f"check: {result['files']} file{'s' * (result['files'] != 1)}: "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+        f"in {elapsed:.0f} ms ({result['engine']} {result['engineVersion']}; {project})",
+        "bold red" if errors else "bold green",
+    )
+    return errors
+
+
+def report(
+    output: Output, jobs: Sequence[Job], args: argparse.Namespace, engine: str, elapsed: float
+) -> int:
+    """Print every diagnostic, then the summary line; returns the exit status."""
+    errors = warnings = 0
+    for job in jobs:
+        for diagnostic in job.diagnostics:
+            output.diagnostic(diagnostic)
+        errors += sum(d.severity == "error" for d in job.diagnostics)
+        warnings += sum(d.severity == "warning" for d in job.diagnostics)
+    failed = sum(job.failed for job in jobs)
+    written = f", wrote {args.outdir}" if args.outdir and failed < len(jobs) else ""
+    summary = (
+        f"{len(jobs)} file{'s' * (len(jobs) != 1)}: {len(jobs) - failed} compiled, "
+        f"{failed} failed; {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)} in {elapsed * 1000:.0f} ms ({engine}){written}"
+    )
+    output.line(summary, "bold red" if failed else "bold green")
+    return EXIT_COMPILE_ERRORS if failed else EXIT_OK
+
+
+async def _compile_once(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
+    async with open_bridge() as bridge:
+        return await _build(bridge, jobs, args, output)
+
+
+async def _build(
+    bridge: Bridge,
+    jobs: list[Job],
+    args: argparse.Namespace,
+    output: Output,
+    checked: Sequence[Job] | None = None,
+) -> int:
+    """Compile (and with --check, type-check ``checked``, default ``jobs``) ``jobs``, print
+    the results; returns the exit status."""
+    started = time.perf_counter()
+    for job in jobs:
+        job.diagnostics, job.failed = [], False
+    engine = await compile_jobs(bridge, jobs, args, output)
+    status = report(output, jobs, args, engine, time.perf_counter() - started)
+    if args.check and await check_jobs(bridge, checked or jobs, args.tsconfig, output):
+        status = EXIT_COMPILE_ERRORS
+    output.flush()
+    return status
+
+
+def _is_watched(name: str, outdir: Path | None) -> bool:
+    path = Path(name)
+    if outdir is not None and path.is_relative_to(outdir):
+        return False  # our own outputs
+    if path.name in _CONFIG_NAMES:
+        return True
+    return path.suffix in SOURCE_SUFFIXES and not path.name.endswith(".d.ts")
+
+
+def _changed_jobs(changes: set[tuple[Any, str]], sources: Sequence[Path]) -> list[Job]:
+    """The files to build again after ``changes`` (watchfiles' set): those saved or added;
+    every file when a tsconfig.json/jsconfig.json changed."""
+    import watchfiles
+
+    changed = {
+        os.path.realpath(name) for kind, name in changes if kind != watchfiles.Change.deleted
+    }
+    everything = any(Path(name).name in _CONFIG_NAMES for _, name in changes)
+    return [
+        job for job in find_sources(sources) if everything or os.path.realpath(job.path) in changed
+    ]
+
+
+async def _watch(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
+    """Build once, then again on every save, until SIGINT (Ctrl-C) or SIGTERM.
+
+    Only the files saved are compiled again (every file when a tsconfig.json changed); with
+    --check the whole list is type-checked again (the host re-checks only what the edit
+    affects), so that an error an edit causes in another file is shown too.
+    """
+    import watchfiles
+
+    outdir = Path(await trio.Path(args.outdir).resolve()) if args.outdir is not None else None
+    stop = trio.Event()  # watchfiles stops at its next step once this is set
+
+    async def stop_on_signal() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                stop.set()
+                return
+
+    send, receive = trio.open_memory_channel[set[tuple[Any, str]]](math.inf)
+
+    async def watch() -> None:
+        # Watching starts before the first build, so that a file saved during it is seen.
+        async with send:
+            async for changes in watchfiles.awatch(
+                *args.sources,
+                watch_filter=lambda _kind, name: _is_watched(name, outdir),
+                step=50,
+                stop_event=stop,
+            ):
+                await send.send(changes)
+
+    async with open_bridge() as bridge, trio.open_nursery() as nursery:
+        nursery.start_soon(stop_on_signal)
+        nursery.start_soon(watch)
+        await (
+            trio.lowlevel.checkpoint()
+        )  # let watch() create its watcher (synchronously, on its first step)
+        await _build(bridge, jobs, args, output)
+        output.line("watching for changes (Ctrl-C to stop)")
+        output.flush()
+        async with receive:
+            async for changes in receive:
+                batch = await trio.to_thread.run_sync(_changed_jobs, changes, args.sources)
+                if not batch:
+                    continue
+                shown = ", ".join(str(job.path) for job in batch[:5])
+                more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
+                output.line(f"changed: {shown}{more}")
+                checked = await trio.to_thread.run_sync(find_sources, args.sources)
+                await _build(bridge, batch, args, output, checked=checked)
+        nursery.cancel_scope.cancel()
+    output.line("rpcbridge: stopped")
+    output.flush()
+    return EXIT_OK
+
+
+async def compile_jobs(
+    bridge: Bridge, jobs: list[Job], args: argparse.Namespace, output: Output
+) -> str:
+    """Compile ``jobs`` through ``bridge`` (filling in their diagnostics); returns the engine
+    and its version, for the summary."""
+    with _Progress(output.err, len(jobs)) as advance:
+        if args.engine == "esbuild":
+            return await _compile_batch(bridge, jobs, args, advance)
+        return await _compile_each(bridge, jobs, args, advance)
+
+
+async def _compile_batch(
+    bridge: Bridge, jobs: list[Job], args: argparse.Namespace, advance: Callable[[Job], None]
+) -> str:
+    files: list[dict[str, str]] = []
+    for job in jobs:
+        entry = {"path": str(job.path)}
+        if args.outdir is not None:
+            entry["out"] = str(job.output_path(args.outdir))
+        files.append(entry)
+    params: dict[str, Any] = {"files": files, "sourcemap": bool(args.sourcemap)}
+    if getattr(args, "tsconfig", None) is not None:
+        params["tsconfig"] = str(args.tsconfig)
+    try:
+        result: dict[str, Any] = await bridge.call("compileFiles", params)
+    except RpcError as exc:  # bad params (say, a --tsconfig that is not there): every file fails
+        jobs[0].diagnostics.append(Diagnostic(severity="error", message=str(exc)))
+        for job in jobs:
+            job.failed = True
+            advance(job)
+        return "esbuild"
+    for job, answer in zip(jobs, result["files"], strict=True):
+        job.failed = not answer["ok"]
+        job.diagnostics = [Diagnostic.from_json(d) for d in answer["diagnostics"]]
+        advance(job)
+    if result["diagnostics"]:
+        jobs[0].diagnostics += [Diagnostic.from_json(d) for d in result["diagnostics"]]
+    return f"{result['engine']} {result['engineVersion']}"
+
+
+async def _compile_each(
+    bridge: Bridge, jobs: list[Job], args: argparse.Namespace, advance: Callable[[Job], None]
+) -> str:
+    limiter = trio.CapacityLimiter(args.jobs)
+    engine: str = args.engine
+
+    async def one(job: Job) -> None:
+        nonlocal engine
+        async with limiter:
+            result = await _compile_one(bridge, job, args)
+        if result is not None:
+            engine = f"{result['engine']} {result['engineVersion']}"
+        advance(job)
+
+    async with trio.open_nursery() as nursery:
+        for job in jobs:
+            nursery.start_soon(one, job)
+    return engine
+
+
+async def _compile_one(bridge: Bridge, job: Job, args: argparse.Namespace) -> dict[str, Any] | None:
+    started = time.perf_counter()
+    try:
+        source = await trio.Path(job.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        job.failed = True
+        job.diagnostics.append(
+            Diagnostic(severity="error", message=f"cannot read: {exc}", file=str(job.path))
+        )
+        return None
+    params = {
+        "source": source,
+        "filename": str(job.path),
+        "engine": args.engine,
+        "sourcemap": bool(args.sourcemap),
+        # the file's nearest tsconfig.json, or --tsconfig: as with the esbuild engine
+        "tsconfig": str(args.tsconfig) if getattr(args, "tsconfig", None) else True,
+    }
+    try:
+        result: dict[str, Any] = await bridge.call("compile", params)
+    except CompileError as exc:
+        job.failed = True
+        job.diagnostics = exc.diagnostics
+        return None
+    except RpcError as exc:  # bad params, engine unavailable: this file fails, others go on
+        job.failed = True
+        job.diagnostics.append(Diagnostic(severity="error", message=str(exc), file=str(job.path)))
+        return None
+    finally:
+        job.seconds = time.perf_counter() - started
+    job.diagnostics = [Diagnostic.from_json(d) for d in result.get("diagnostics", [])]
+    job.output_bytes = len(result["code"].encode())
+    if args.outdir is not None:
+        await _write_output(job, result, args.outdir)
+    return result
+
+
+async def _write_output(job: Job, result: dict[str, Any], outdir: Path) -> None:
+    target = job.output_path(outdir)
+    await trio.Path(target.parent).mkdir(parents=True, exist_ok=True)
+    code: str = result["code"]
+    if result.get("map"):
+        map_path = target.with_name(target.name + ".map")
+        await trio.Path(map_path).write_text(result["map"], encoding="utf-8")
+        code = code.rstrip("\n") + f"\n//# sourceMappingURL={map_path.name}\n"
+    await trio.Path(target).write_text(code, encoding="utf-8")
