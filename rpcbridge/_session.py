@@ -588,7 +588,7 @@ class HostSession:
         self,
         method: str,
         params: Params,
-        waiter: _Waiter | None,
+        waiter: Waiter | None,
         wake: Callable[[Callable[[], object]], object],
     ) -> Callable[[bool], None] | None:
         """Start a call (``waiter``) or send a notification (``waiter=None``) for a thread that
@@ -596,11 +596,14 @@ class HostSession:
 
         Only while the session's thread cannot run: the caller holds the lock that thread
         releases only to wait for I/O (``_sync._LoopLock``), so nothing else touches the
-        session meanwhile. ``waiter`` stands in for a sleeping task: the reader calls its
+        session meanwhile. ``waiter`` stands in for the runtime's (``_runtime.Waiter``): the
+        calling thread sleeps on its own, never in ``sleep()``, and the reader calls its
         ``resolve``/``fail`` (and ``on_progress``) on the session's thread, as for any call.
         The frame is written at once when nothing is queued before it; the rest (or all of it)
-        goes to the writer task, woken through ``wake`` (``TrioToken.run_sync_soon``, which
-        runs a function on the session's thread).
+        goes to the writer task. The runtime's parking lots (the writer's, and that of callers
+        waiting for an in-flight slot) are touched only on the session's thread, through
+        ``wake``: a function that runs a callable there soon (``TrioToken.run_sync_soon`` for
+        ``SyncBridge``, whose session runs under trio).
 
         Returns ``None``, having sent nothing, when the call must take the ordinary path (the
         session is closing or gone, ``max_in_flight`` calls wait, the outbox is full).

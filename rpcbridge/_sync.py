@@ -56,7 +56,7 @@ from ._connection import Params
 from ._errors import BridgeClosed, CallTimeout
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Handler, Methods
-from ._session import HostSession, _Waiter
+from ._session import HostSession
 
 __all__ = ["SyncBridge"]
 
@@ -179,10 +179,37 @@ class _LoopLock(trio.abc.Instrument):
             # else its thread gave up waiting (timeout, interrupt) before the answer came
 
 
-class _DirectCall(_Waiter):
+class _ThreadWaiter:
+    """A pending call whose caller is a thread, not a task: the session's ``Waiter``
+    (``_runtime.py``) for ``HostSession.send_from_thread``. The reader, on the bridge's thread,
+    sets ``value``/``error`` through ``resolve``/``fail`` and calls ``on_progress`` as for any
+    call; how the calling thread sleeps until then is the subclass's. ``sleep()`` is never
+    awaited: no task sleeps on such a call."""
+
+    __slots__ = ("error", "on_progress", "value")
+
+    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.on_progress = on_progress
+
+    def sleep(self) -> Awaitable[object]:
+        """Not for a thread's call: its thread sleeps on a lock or a queue of its own."""
+        raise RuntimeError("a SyncBridge call is waited for by its thread, not awaited")
+
+    def resolve(self, value: Any) -> None:  # pragma: no cover - every subclass overrides it
+        """The call's result."""
+        raise NotImplementedError
+
+    def fail(self, error: BaseException) -> None:  # pragma: no cover - likewise
+        """The call's error."""
+        raise NotImplementedError
+
+
+class _DirectCall(_ThreadWaiter):
     """A call sent without its own trio task, by whichever thread holds the loop lock. The
-    reader (on the bridge's thread) resolves it like a task's (``_Waiter``); the calling thread
-    sleeps on ``wakeup`` (a lock it holds).
+    reader (on the bridge's thread) resolves it like a task's; the calling thread sleeps on
+    ``wakeup`` (a lock it holds).
 
     Two one-shot tokens settle the races (``list.pop`` is atomic): ``claim()`` is won by the
     waker (the answer wins) or by the calling thread giving up (its timeout or an interrupt
@@ -203,10 +230,7 @@ class _DirectCall(_Waiter):
     )
 
     def __init__(self, method: str, params: Params, ready: deque[_DirectCall]) -> None:
-        self.task = None  # no super().__init__(): no trio task sleeps on this call
-        self.value = None
-        self.error = None
-        self.on_progress = None
+        super().__init__(None)
         self.method = method
         self.params = params
         self.ready = ready
@@ -250,7 +274,7 @@ class _DirectCall(_Waiter):
         self.ready.append(self)
 
 
-class _DirectCallWithProgress(_Waiter):
+class _DirectCallWithProgress(_ThreadWaiter):
     """A call with ``on_progress`` the calling thread sent itself: its thread sleeps on
     ``answers``, which gets the progress values in order and then the outcome (each wakes it
     at once: progress is rare, and comes one value at a time)."""
@@ -258,11 +282,8 @@ class _DirectCallWithProgress(_Waiter):
     __slots__ = ("answers",)
 
     def __init__(self) -> None:
-        self.task = None  # no super().__init__(): no trio task sleeps on this call
-        self.value = None
-        self.error = None
+        super().__init__(self._progress)
         self.answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
-        self.on_progress = self._progress
 
     def resolve(self, value: Any) -> None:
         """The call's result: wake the calling thread."""
