@@ -619,3 +619,27 @@ def test_a_call_given_up_while_queued_is_never_left_in_flight() -> None:
         while bridge.bridge.in_flight and time.monotonic() < deadline:
             time.sleep(0.01)
         assert bridge.bridge.in_flight == 0
+
+
+@pytest.mark.parametrize("channel", ["stdio", "socket"])
+def test_requests_larger_than_the_pipe_from_many_threads_arrive_whole_and_in_order(
+    channel: str,
+) -> None:
+    """A calling thread writes what the pipe (or the socket) takes at once and leaves the rest
+    of its frame to the session's writer task, which it wakes through the bridge's thread: 3 MiB
+    requests from 8 threads at once, each followed by small calls, all come back whole, and the
+    small calls queued behind a partial frame are not written into the middle of it."""
+    big = [("é" * (3 << 19)) + str(i) for i in range(8)]  # 3 MiB of UTF-8 each
+
+    def work(i: int) -> None:
+        for round_ in range(3):
+            assert bridge.call("rpc.echo", {"text": big[i], "round": round_}) == {
+                "text": big[i],
+                "round": round_,
+            }
+            for j in range(5):
+                assert bridge.call("rpc.echo", [i, round_, j]) == [i, round_, j]
+
+    with rpcbridge.SyncBridge(channel=channel, call_timeout=30) as bridge:
+        assert in_threads(work, 8) == []
+        assert bridge.bridge.in_flight == 0
