@@ -360,10 +360,10 @@ class SyncBridge:
     handler can use the trio ``Bridge`` in ``.bridge`` instead.
 
     Cost: each call crosses threads once (the answer's way back to the calling thread; the
-    request is written without a thread switch). On a 2-core VM a sequential ``rpc.echo``
-    runs at roughly 0.6x the trio bridge's rate and 64 threads calling at once at roughly
-    0.7x its 64 tasks (docs/performance.md); on a ``compile`` the difference is noise. For bulk
-    work from one program, the trio API is still the cheapest.
+    request is written without a thread switch). On a shared 2-core VM a sequential
+    ``rpc.echo`` ran at 0.6-0.9x the trio bridge's rate and 64 threads calling at once at
+    0.5-0.7x its 64 tasks (docs/performance.md); on a ``compile`` the difference is small.
+    For bulk work from one program, the trio API is still the cheapest.
     """
 
     def __init__(
