@@ -582,6 +582,78 @@ class HostSession:
             await self._stdout_done.wait()
         await self._host_gone()
 
+    # -- for SyncBridge: a caller on another thread (its only hook into the session) ----------
+
+    def send_from_thread(
+        self,
+        method: str,
+        params: Params,
+        waiter: Waiter | None,
+        wake: Callable[[Callable[[], object]], object],
+    ) -> Callable[[bool], None] | None:
+        """Start a call (``waiter``) or send a notification (``waiter=None``) for a thread that
+        is not the session's own, with no task switch: ``SyncBridge``'s fast path.
+
+        Only while the session's thread cannot run: the caller holds the lock that thread
+        releases only to wait for I/O (``_sync._LoopLock``), so nothing else touches the
+        session meanwhile. ``waiter`` stands in for the runtime's (``_runtime.Waiter``): the
+        calling thread sleeps on its own, never in ``sleep()``, and the reader calls its
+        ``resolve``/``fail`` (and ``on_progress``) on the session's thread, as for any call.
+        The frame is written at once when nothing is queued before it; the rest (or all of it)
+        goes to the writer task. The runtime's parking lots (the writer's, and that of callers
+        waiting for an in-flight slot) are touched only on the session's thread, through
+        ``wake``: a function that runs a callable there soon (``TrioToken.run_sync_soon`` for
+        ``SyncBridge``, whose session runs under trio).
+
+        Returns ``None``, having sent nothing, when the call must take the ordinary path (the
+        session is closing or gone, ``max_in_flight`` calls wait, the outbox is full).
+        Otherwise returns ``finish(abandoned)``, which the calling thread must call once it
+        stops waiting, without the lock: ``abandoned=False`` after the answer came (it frees
+        the call's in-flight slot for callers waiting for one), ``True`` when it gave up
+        (timeout, interrupt: the call is forgotten and ``$/cancelRequest`` sent at most once).
+        A no-op for a notification. Raises ``TypeError``/``ValueError`` (nothing sent) for
+        params that are not JSON.
+        """
+        if (
+            self._closing
+            or self._gone is not None
+            or self._outbox_bytes > _OUTBOX_HIGH
+            or len(self._waiters) >= self._max_in_flight
+        ):
+            return None
+        frame: bytes | memoryview
+        if waiter is None:
+            frame = self._conn.send_notification(method, params)
+        else:
+            request_id, frame = self._conn.send_request(method, params)
+            self._waiters[request_id] = waiter
+        if not self._outbox and not self._writing:
+            written = self._stdin.try_write(frame)
+            if written == len(frame):
+                frame = b""
+            else:
+                frame = memoryview(frame)[written:]
+                wake(self._outbox_lot.unpark)  # the writer sleeps: nothing was queued
+        if frame:
+            self._outbox.append(frame)
+            self._outbox_bytes += len(frame)
+        if waiter is None:
+            return lambda abandoned: None
+
+        def give_up() -> None:  # on the session's thread
+            if self._waiters.pop(request_id, None) is not None:
+                self._send(self._conn.send_cancel(request_id))
+            if self._waiting_for_room:
+                self._room_lot.unpark()
+
+        def finish(abandoned: bool) -> None:  # in the calling thread
+            if abandoned:
+                wake(give_up)
+            elif self._waiting_for_room:  # rare: only then is the session's thread woken
+                wake(self._room_lot.unpark)
+
+        return finish
+
 
 def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:
     """Wrap an awaitable a sync handler returned, so it runs like an async handler."""

@@ -4,14 +4,28 @@ Jupyter notebooks, scripts. ::
     with rpcbridge.SyncBridge(handlers=["my-methods.mjs"]) as bridge:
         print(bridge.call("rpc.echo", {"text": "你好 🌏"}))
 
-``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread and hands
-each call to it: the calling thread appends the call to a queue and wakes the trio thread with
-``TrioToken.run_sync_soon`` (one wake-up for any number of calls queued meanwhile); the trio
-thread runs it as a task calling ``Bridge.call`` and puts the outcome (and any progress values
-before it) on the call's own ``queue.SimpleQueue``, on which the calling thread sleeps. The
-hand-off measured cheaper than ``trio.from_thread.run`` (about 24 µs against 35 µs for a no-op
-round trip), batches the wake-ups of concurrent callers, and lets a thread that stops waiting
-(Ctrl-C, the guard timeout) cancel its call on the host.
+``SyncBridge`` runs ``trio.run`` with ``open_bridge()`` on one background thread (the bridge's
+thread), which reads the host's output, runs Python handlers and restarts hosts. A call is not
+handed to that thread to be sent: it is encoded and its frame written by whichever thread holds
+the loop lock (usually the calling thread itself), and the calling thread sleeps on a lock of
+the call's own, released once the reader has the answer. So a call crosses threads once, on
+the way back, and no trio task is started for it.
+
+What makes that safe is ``_LoopLock``: a trio instrument that keeps a lock held by the bridge's
+thread except while it waits for I/O. A thread that holds the lock knows the bridge's thread is
+parked in ``epoll``/``kqueue`` and touches nothing, so it may use the session
+(``HostSession.send_from_thread``: register the call, write the frame) as if it were that
+thread. Nobody waits for the lock to send: a caller queues its call and sends the queue if the
+lock is free; otherwise the holder sends it (the bridge's thread just before it waits for
+I/O). Wake-ups are batched too: the bridge's thread wakes the first answered caller just before
+it waits for I/O, and each caller woken wakes the next. Both matter once many threads call at
+once: a thread woken while another holds the GIL only finds the GIL taken, and the holder
+loses its CPU to it (py-spy ``--gil`` showed those wake-ups as most of the GIL-held time).
+
+A call that needs what only the bridge's thread can do (a restart, room among
+``max_in_flight``, ``trace=True``'s logging) takes the ordinary path instead: it is queued, the
+bridge's thread is woken with ``TrioToken.run_sync_soon`` and runs it as a task calling
+``Bridge.call``. Calls with ``on_progress`` and notifications take the lock themselves.
 
 Nothing here touches the calling thread's event loop, so a blocking call from a coroutine (an
 asyncio loop in Jupyter) works: it blocks that loop for the call's duration, like any blocking
@@ -42,6 +56,7 @@ from ._connection import Params
 from ._errors import BridgeClosed, CallTimeout
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Handler, Methods
+from ._session import HostSession
 
 __all__ = ["SyncBridge"]
 
@@ -75,6 +90,211 @@ def _close_all_at_exit() -> None:
     """Close every SyncBridge still open when the interpreter exits, so no host is left."""
     for bridge in list(_live):
         bridge.close()
+
+
+class _LoopLock(trio.abc.Instrument):
+    """A lock the bridge's thread holds except while it waits for I/O (a trio instrument), and
+    the answered calls whose threads are still to be woken.
+
+    A calling thread holding ``lock`` may use the session as the bridge's thread would: that
+    thread is asleep in the I/O wait, or blocked right after it until the lock is free. An
+    ``RLock`` because it says who owns it (``owned``): an exception that a signal handler
+    raises just as the lock was taken cannot leave it held.
+
+    Nobody waits for the lock to send a call: a calling thread appends its call to
+    ``outgoing`` and, if the lock is free, takes it and sends everything queued (``flush``);
+    if it is taken, its holder sends the call: the bridge's thread just before it waits for
+    I/O, a calling thread after it lets the lock go (``flush_if_free`` looks again). So 64
+    threads calling at once do not queue up on the lock, each woken in turn to send one frame.
+
+    Wake-ups are batched the same way: the reader only appends answered calls to ``ready``;
+    just before the bridge's thread waits for I/O (and gives up the GIL) it wakes the first
+    one, and each thread woken wakes the next (``wake_next``). Waking a thread while holding
+    the GIL costs far more than the wake-up itself once many threads wait: the woken threads
+    take the CPUs only to find the GIL taken, and the thread holding it waits for a CPU.
+    """
+
+    def __init__(self, flush: Callable[[], None], poke: Callable[[], None]) -> None:
+        self.lock = threading.RLock()
+        self.owned: Callable[[], bool] = self.lock._is_owned  # type: ignore[attr-defined]
+        self.ready: deque[_DirectCall] = deque()
+        self.outgoing: deque[_DirectCall] = deque()
+        self.flush = flush  # sends ``outgoing``; only with the lock held
+        self.poke = poke  # wakes the bridge's thread, which then sends ``outgoing``
+
+    def before_run(self) -> None:
+        """The bridge's thread starts: it holds the lock from now on."""
+        self.lock.acquire()
+
+    def before_io_wait(self, timeout: float) -> None:
+        """About to wait for I/O: send the calls queued meanwhile, then let calling threads
+        use the session, and wake the first answered call's thread."""
+        if self.outgoing:
+            self.flush()
+        self.lock.release()
+        if self.outgoing:
+            self.flush_if_free()
+        if self.ready:
+            self.wake_next()
+
+    def after_io_wait(self, timeout: float) -> None:
+        """Back from the wait: take the lock back (after the calling thread that has it)."""
+        self.lock.acquire()
+
+    def after_run(self) -> None:
+        """The bridge's thread is done: wake every thread still to be woken."""
+        self.flush()  # the bridge is closed: each queued call gets BridgeClosed
+        self.lock.release()
+        while self.ready:
+            self.wake_next()
+
+    def flush_if_free(self) -> None:
+        """Send the queued calls if nobody holds the lock (else its holder will); look again
+        after letting it go, for calls queued meanwhile."""
+        outgoing, lock, owned = self.outgoing, self.lock, self.owned
+        while outgoing:
+            try:
+                if not lock.acquire(blocking=False):
+                    return
+                self.flush()
+            except BaseException:  # a signal handler raised (main thread): leave the rest
+                if outgoing:
+                    self.poke()
+                raise
+            finally:
+                if owned():
+                    lock.release()
+
+    def wake_next(self) -> None:
+        """Wake the thread of the first answered call that still waits (if any)."""
+        ready = self.ready
+        while True:
+            try:
+                call = ready.popleft()
+            except IndexError:
+                return
+            if call.claim():
+                call.wakeup.release()
+                return
+            # else its thread gave up waiting (timeout, interrupt) before the answer came
+
+
+class _ThreadWaiter:
+    """A pending call whose caller is a thread, not a task: the session's ``Waiter``
+    (``_runtime.py``) for ``HostSession.send_from_thread``. The reader, on the bridge's thread,
+    sets ``value``/``error`` through ``resolve``/``fail`` and calls ``on_progress`` as for any
+    call; how the calling thread sleeps until then is the subclass's. ``sleep()`` is never
+    awaited: no task sleeps on such a call."""
+
+    __slots__ = ("error", "on_progress", "value")
+
+    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.on_progress = on_progress
+
+    def sleep(self) -> Awaitable[object]:
+        """Not for a thread's call: its thread sleeps on a lock or a queue of its own."""
+        raise RuntimeError("a SyncBridge call is waited for by its thread, not awaited")
+
+    def resolve(self, value: Any) -> None:  # pragma: no cover - every subclass overrides it
+        """The call's result."""
+        raise NotImplementedError
+
+    def fail(self, error: BaseException) -> None:  # pragma: no cover - likewise
+        """The call's error."""
+        raise NotImplementedError
+
+
+class _DirectCall(_ThreadWaiter):
+    """A call sent without its own trio task, by whichever thread holds the loop lock. The
+    reader (on the bridge's thread) resolves it like a task's; the calling thread sleeps on
+    ``wakeup`` (a lock it holds).
+
+    Two one-shot tokens settle the races (``list.pop`` is atomic): ``claim()`` is won by the
+    waker (the answer wins) or by the calling thread giving up (its timeout or an interrupt
+    wins); ``take_unsent()`` by the sender (the call goes out) or by the calling thread giving
+    up first (it never goes out). ``finish`` is the session's, once sent; ``fallback`` says
+    the call must take the ordinary path instead (set before its thread is woken)."""
+
+    __slots__ = (
+        "_unclaimed",
+        "_unsent",
+        "abandoned",
+        "fallback",
+        "finish",
+        "method",
+        "params",
+        "ready",
+        "wakeup",
+    )
+
+    def __init__(self, method: str, params: Params, ready: deque[_DirectCall]) -> None:
+        super().__init__(None)
+        self.method = method
+        self.params = params
+        self.ready = ready
+        self.wakeup = threading.Lock()
+        self.wakeup.acquire()
+        self._unclaimed = [True]
+        self._unsent = [True]
+        self.finish: Callable[[bool], None] | None = None
+        self.abandoned = False
+        self.fallback = False
+
+    def claim(self) -> bool:
+        """Whether this caller is the first to claim the call's wake-up."""
+        try:
+            self._unclaimed.pop()
+        except IndexError:
+            return False
+        return True
+
+    def take_unsent(self) -> bool:
+        """Whether this caller is the first to take the call before it is sent."""
+        try:
+            self._unsent.pop()
+        except IndexError:
+            return False
+        return True
+
+    def wake_now(self) -> None:
+        """Wake the calling thread at once (an error or a fallback before anything was sent)."""
+        if self.claim():
+            self.wakeup.release()
+
+    def resolve(self, value: Any) -> None:
+        """The call's result: its thread is woken soon."""
+        self.value = value
+        self.ready.append(self)
+
+    def fail(self, error: BaseException) -> None:
+        """The call's error: its thread is woken soon, and raises it."""
+        self.error = error
+        self.ready.append(self)
+
+
+class _DirectCallWithProgress(_ThreadWaiter):
+    """A call with ``on_progress`` the calling thread sent itself: its thread sleeps on
+    ``answers``, which gets the progress values in order and then the outcome (each wakes it
+    at once: progress is rare, and comes one value at a time)."""
+
+    __slots__ = ("answers",)
+
+    def __init__(self) -> None:
+        super().__init__(self._progress)
+        self.answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+
+    def resolve(self, value: Any) -> None:
+        """The call's result: wake the calling thread."""
+        self.answers.put((_RESULT, value))
+
+    def fail(self, error: BaseException) -> None:
+        """The call's error: wake the calling thread, which raises it."""
+        self.answers.put((_ERROR, error))
+
+    def _progress(self, value: Any) -> None:
+        self.answers.put((_PROGRESS, value))
 
 
 class _Call:
@@ -139,11 +359,11 @@ class SyncBridge:
     itself (that raises ``RuntimeError``: it would wait for its own thread); an ``async``
     handler can use the trio ``Bridge`` in ``.bridge`` instead.
 
-    Cost: each call crosses threads twice (about 40 µs with no I/O on a 2-core Linux VM), so a
-    sequential ``rpc.echo`` takes about 85 µs against 35 µs for a trio call (2.5x), while a
-    small ``compile`` (0.9 ms) costs 1.1x. Many threads calling at once are served
-    concurrently, but each call still pays its thread switches: prefer the trio API for bulk
-    work. ``trio.from_thread.run`` measured no faster.
+    Cost: each call crosses threads once (the answer's way back to the calling thread; the
+    request is written without a thread switch). On a shared 2-core VM a sequential
+    ``rpc.echo`` ran at 0.6-0.9x the trio bridge's rate and 64 threads calling at once at
+    0.5-0.7x its 64 tasks (docs/performance.md); on a ``compile`` the difference is small.
+    For bulk work from one program, the trio API is still the cheapest.
     """
 
     def __init__(
@@ -185,6 +405,11 @@ class SyncBridge:
         self._state = _STARTING
         self._inbox: deque[_Call] = deque()  # calls waiting for the bridge's thread
         self._token: trio.lowlevel.TrioToken | None = None
+        self._loop = _LoopLock(self._flush, lambda: self._wake(_nothing))
+        if trace is None:  # as open_bridge() decides it
+            trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
+        # trace=True logs every frame with the bridge's trio clock: from its thread only.
+        self._direct = not trace
         self._bridge: Bridge | None = None
         self._calls: trio.Nursery | None = None
         self._stop: trio.Event | None = None
@@ -243,9 +468,27 @@ class SyncBridge:
         not JSON. If the waiting thread is interrupted (``KeyboardInterrupt``), the call is
         cancelled on the host before the exception propagates.
         """
+        limit = self._call_timeout if timeout is None else timeout
+        if self._direct:
+            ends = None if limit is None or math.isinf(limit) else time.monotonic() + limit
+            if on_progress is None:
+                self._refuse_own_thread()
+                if self._state != _OPEN:
+                    raise self._closed_error()
+                direct = _DirectCall(method, params, self._loop.ready)
+                self._loop.outgoing.append(direct)
+                self._loop.flush_if_free()
+                if not self._wait_direct(direct, ends, limit):
+                    return direct.value
+            else:
+                waiter = _DirectCallWithProgress()
+                finish = self._send_direct(method, params, waiter, ends, limit)
+                if finish is not None:
+                    return self._wait_with_progress(
+                        method, waiter, finish, on_progress, ends, limit
+                    )
         call = _Call(method, params, timeout, progress=on_progress is not None)
         self._submit(call)
-        limit = self._call_timeout if timeout is None else timeout
         deadline = None if limit is None or math.isinf(limit) else limit + _GUARD_GRACE
         return self._wait(call, on_progress, deadline, limit)
 
@@ -253,6 +496,8 @@ class SyncBridge:
         """Send a notification to the host (no answer). Returns once the message is queued
         for the host, so a later ``call`` from the same thread reaches the host after it.
         Raises ``BridgeClosed``/``HostExited`` like ``call``."""
+        if self._direct and self._send_direct(method, params, None, None, None) is not None:
+            return
         self._wait(self._submit(_Call(method, params, None, notification=True)), None, None, None)
 
     def close(self) -> None:
@@ -319,15 +564,179 @@ class SyncBridge:
         such as an ``async`` Python handler that wants to call the host."""
         return self._trio_bridge()
 
-    # -- calling thread -----------------------------------------------------------------------
+    # -- calling thread: the direct path -------------------------------------------------------
 
-    def _submit(self, call: _Call) -> _Call:
+    def _send_direct(
+        self,
+        method: str,
+        params: Params,
+        waiter: _DirectCall | _DirectCallWithProgress | None,
+        ends: float | None,
+        limit: float | None,
+    ) -> Callable[[bool], None] | None:
+        """Send a call (or, with ``waiter=None``, a notification) from this thread, holding the
+        loop lock; return the session's ``finish``, or ``None`` (nothing sent) when it must take
+        the ordinary path. Waits for the lock at most until ``ends`` (``CallTimeout``: the
+        bridge's thread is busy, say in a slow plain-function handler; nothing was sent)."""
+        self._refuse_own_thread()
+        loop = self._loop
+        try:
+            if ends is None:
+                loop.lock.acquire()
+            elif not loop.lock.acquire(timeout=max(0.0, ends - time.monotonic())):
+                assert limit is not None
+                raise CallTimeout(method, limit)
+            if self._state != _OPEN:
+                raise self._closed_error()
+            bridge = self._bridge
+            assert bridge is not None
+            session: HostSession = bridge._session  # type: ignore[assignment] # the current host
+            if session.gone:  # a restart, or HostExited: the trio bridge decides
+                return None
+            return session.send_from_thread(method, params, waiter, self._wake)
+        finally:
+            if loop.owned():
+                loop.lock.release()
+            if loop.outgoing:  # calls queued while this thread held the lock
+                loop.flush_if_free()
+
+    def _flush(self) -> None:
+        """Send every queued call; only with the loop lock held (by any thread)."""
+        outgoing = self._loop.outgoing
+        while outgoing:
+            try:
+                call = outgoing.popleft()
+            except IndexError:
+                return
+            if not call.take_unsent():  # its thread gave up before it was sent
+                continue
+            try:
+                self._send_queued(call)
+            except BaseException:  # a signal handler raised (main thread) while sending it
+                if call.finish is None:  # never left waiting for nothing: fail it
+                    call.error = BridgeClosed(f"{call.method!r} was interrupted while sent")
+                    call.wake_now()
+                raise
+
+    def _send_queued(self, call: _DirectCall) -> None:
+        """Send one queued call (its ``unsent`` token taken), or wake its thread with the
+        reason it was not sent: an error, or ``fallback`` to the ordinary path."""
+        bridge = self._bridge
+        if self._state != _OPEN or bridge is None:
+            call.error = self._closed_error()
+            call.wake_now()
+            return
+        session: HostSession = bridge._session  # type: ignore[assignment] # the current host
+        try:
+            finish = None
+            if not session.gone:  # else a restart, or HostExited: the trio bridge decides
+                finish = session.send_from_thread(call.method, call.params, call, self._wake)
+        except Exception as exc:  # params that are not JSON
+            call.error = exc
+            call.wake_now()
+            return
+        if finish is None:
+            call.fallback = True
+            call.wake_now()
+            return
+        call.params = None  # sent: a large request must not stay alive while it waits
+        call.finish = finish
+        if call.abandoned:  # its thread gave up while it was being sent
+            finish(True)
+
+    def _give_up(self, call: _DirectCall) -> None:
+        """The calling thread stops waiting for ``call`` (it won ``claim``): cancel it."""
+        call.abandoned = True
+        if call.take_unsent():  # never sent: nothing to cancel
+            return
+        finish = call.finish
+        if finish is not None:  # else the sender is at it, and sees ``abandoned`` next
+            finish(True)
+
+    def _wait_direct(self, call: _DirectCall, ends: float | None, limit: float | None) -> bool:
+        """Wait for a queued call's outcome: return ``False`` with ``call.value`` set, ``True``
+        if it must take the ordinary path, or raise its error or ``CallTimeout``."""
+        wakeup = call.wakeup
+        try:
+            if ends is None:
+                woken = wakeup.acquire()
+            else:
+                woken = wakeup.acquire(timeout=max(0.0, ends - time.monotonic()))
+        except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
+            if call.claim():
+                self._give_up(call)
+            else:  # answered meanwhile: whoever woke this thread woke no other
+                self._loop.wake_next()
+                if call.finish is not None:
+                    call.finish(False)
+            raise
+        if not woken and call.claim():
+            self._give_up(call)
+            assert limit is not None
+            raise CallTimeout(call.method, limit)
+        self._loop.wake_next()  # pass it on: the next answered call's thread
+        if call.fallback:
+            return True
+        if call.finish is not None:
+            call.finish(False)
+        if call.error is not None:
+            raise call.error
+        return False
+
+    def _wait_with_progress(
+        self,
+        method: str,
+        waiter: _DirectCallWithProgress,
+        finish: Callable[[bool], None],
+        on_progress: Callable[[Any], object] | None,
+        ends: float | None,
+        limit: float | None,
+    ) -> Any:
+        get = waiter.answers.get
+        try:
+            while True:
+                if ends is None:
+                    kind, value = get()
+                else:
+                    kind, value = get(timeout=max(0.0, ends - time.monotonic()))
+                if kind != _PROGRESS:
+                    break
+                if on_progress is not None:
+                    try:
+                        on_progress(value)
+                    except Exception:
+                        log.exception("on_progress callback of %r failed", method)
+        except queue.Empty:
+            finish(True)
+            assert limit is not None
+            raise CallTimeout(method, limit) from None
+        except BaseException:  # KeyboardInterrupt while waiting: cancel on the host
+            finish(True)
+            raise
+        finish(False)
+        if kind == _ERROR:
+            raise value
+        return value
+
+    def _wake(self, function: Callable[[], object]) -> None:
+        """Run ``function`` soon on the bridge's thread (not at all once it has stopped)."""
+        token = self._token
+        if token is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(function)
+
+    def _refuse_own_thread(self) -> None:
         if threading.get_ident() == self._thread_id:
             raise RuntimeError(
                 "SyncBridge used from its own thread (a Python handler or callback running on "
                 "the bridge): it would wait for itself. Make the handler async and await "
                 "sync_bridge.bridge.call(...) instead."
             )
+
+    # -- calling thread: the ordinary path ----------------------------------------------------
+
+    def _submit(self, call: _Call) -> _Call:
+        self._refuse_own_thread()
         with self._lock:
             if self._state != _OPEN:
                 raise self._closed_error()
@@ -393,7 +802,7 @@ class SyncBridge:
 
     def _thread_main(self) -> None:
         try:
-            trio.run(self._main)
+            trio.run(self._main, instruments=[self._loop])
         except BaseException as exc:  # pragma: no cover - _main catches everything itself
             log.exception("the SyncBridge thread failed")
             self._crash = exc
@@ -486,6 +895,10 @@ def _cancel(call: _Call) -> None:
     """Runs on the bridge's thread: cancel a call its thread stopped waiting for."""
     if call.scope is not None:
         call.scope.cancel()
+
+
+def _nothing() -> None:
+    """Run on the bridge's thread only to wake it (it sends the queued calls before it sleeps)."""
 
 
 def _single(exc: BaseException) -> BaseException:

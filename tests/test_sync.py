@@ -431,3 +431,215 @@ def test_a_blocked_bridge_thread_still_times_out_the_waiting_caller() -> None:
         blocker.join(JOIN)
         assert not blocker.is_alive()
         assert bridge.call("rpc.echo", [2]) == [2]
+
+
+# -- the direct path: the calling thread sends its own request ---------------------------------
+
+
+def test_sixty_four_threads_with_notifications_calls_and_progress_keep_each_threads_order() -> None:
+    """Every thread's notifications reach the host in its order, before its later calls, and
+    every call gets its own answer, while 64 threads call at once (answers woken one by one)."""
+    barrier = threading.Barrier(64)
+    results: dict[int, list[Any]] = {}
+    with rpcbridge.SyncBridge(handlers=[H2P], call_timeout=15) as bridge:
+
+        def worker(i: int) -> None:
+            barrier.wait(JOIN)
+            mine: list[Any] = []
+            for j in range(25):
+                bridge.notify("h2p.remember", {"thread": i, "j": j})
+                mine.append(bridge.call("rpc.echo", {"thread": i, "j": j}))
+                if j % 10 == 0:
+                    progress: list[Any] = []
+                    bridge.call("h2p.steps", {"count": 3}, on_progress=progress.append)
+                    mine.append(progress)
+            results[i] = mine
+
+        assert in_threads(worker, 64) == []
+        remembered = bridge.call("h2p.recall")
+        assert bridge.bridge.in_flight == 0
+    for i in range(64):
+        expected: list[Any] = []
+        for j in range(25):
+            expected.append({"thread": i, "j": j})
+            if j % 10 == 0:
+                expected.append([{"step": 1}, {"step": 2}, {"step": 3}])
+        assert results[i] == expected
+        assert [n for n in remembered if n["thread"] == i] == [
+            {"thread": i, "j": j} for j in range(25)
+        ]
+
+
+def test_timeouts_racing_their_answers_either_return_or_raise_and_never_stall_others() -> None:
+    """Calls whose answer comes about when their timeout expires: each returns its value or
+    raises CallTimeout, never both, never hangs; the threads of other calls are still woken
+    (an answer to a call given up is skipped), and no call is left in flight."""
+    outcomes: dict[tuple[int, int], Any] = {}
+    echoes: dict[tuple[int, int], Any] = {}
+    with rpcbridge.SyncBridge(handlers=[H2P]) as bridge:
+
+        def worker(i: int) -> None:
+            for j in range(30):
+                try:
+                    outcomes[i, j] = bridge.call(
+                        "h2p.sleep", {"ms": (i + j) % 6, "value": [i, j]}, timeout=0.003
+                    )
+                except rpcbridge.CallTimeout as exc:
+                    outcomes[i, j] = exc
+                echoes[i, j] = bridge.call("rpc.echo", [i, j])
+
+        assert in_threads(worker, 16) == []
+        deadline = time.monotonic() + 5
+        while bridge.bridge.in_flight and time.monotonic() < deadline:  # cancels being sent
+            time.sleep(0.01)
+        assert bridge.bridge.in_flight == 0
+        assert bridge.call("rpc.echo", ["still fine"]) == ["still fine"]
+    assert echoes == {(i, j): [i, j] for i in range(16) for j in range(30)}
+    for (i, j), outcome in outcomes.items():
+        assert outcome == [i, j] or isinstance(outcome, rpcbridge.CallTimeout), outcome
+    kinds = {type(outcome) for outcome in outcomes.values()}
+    assert rpcbridge.CallTimeout in kinds  # the race was run: both outcomes occurred
+    assert list in kinds
+
+
+def test_max_in_flight_makes_threads_wait_for_room_and_every_call_completes() -> None:
+    """With more threads than ``max_in_flight`` slots, calls beyond it wait (on the ordinary
+    path) until a call sent directly ends, which must free its slot for them."""
+    with rpcbridge.SyncBridge(handlers=[H2P], max_in_flight=2, call_timeout=15) as bridge:
+        slept: dict[int, Any] = {}
+
+        def worker(i: int) -> None:
+            for j in range(3):
+                slept[i * 3 + j] = bridge.call("h2p.sleep", {"ms": 30, "value": i * 3 + j})
+
+        started = time.monotonic()
+        assert in_threads(worker, 8) == []
+        elapsed = time.monotonic() - started
+    assert slept == {k: k for k in range(24)}
+    assert elapsed >= 24 * 0.030 / 2  # never more than 2 at once
+
+
+def test_a_restart_policy_replaces_a_dead_host_on_the_next_call() -> None:
+    restart = rpcbridge.RestartPolicy(backoff=0)
+    with rpcbridge.SyncBridge(handlers=[H2P], restart=restart) as bridge:
+        assert bridge.call("rpc.echo", [1]) == [1]
+        first = bridge.pid
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while not bridge.bridge.will_restart and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert bridge.call("rpc.echo", [2]) == [2]  # starts a new host first
+        assert bridge.pid != first
+        assert bridge.bridge.restarts == 1
+        echoed: dict[int, Any] = {}
+        assert in_threads(lambda i: echoed.__setitem__(i, bridge.call("rpc.echo", [i])), 8) == []
+        assert echoed == {i: [i] for i in range(8)}
+        assert bridge.pid != first and bridge.bridge.restarts == 1
+
+
+def test_async_python_handlers_and_threads_call_the_host_at_once_with_distinct_ids() -> None:
+    """The bridge's thread starts calls of its own (an async handler using the trio bridge)
+    while threads send theirs directly: the ids come from one connection and never collide."""
+    with rpcbridge.SyncBridge(handlers=[H2P], call_timeout=15) as bridge:
+
+        @bridge.register("py.echo_many")
+        async def echo_many(params: Any) -> Any:
+            return [await bridge.bridge.call("rpc.echo", [params["n"], k]) for k in range(50)]
+
+        answers: dict[int, Any] = {}
+
+        def worker(i: int) -> None:
+            if i % 2:
+                answers[i] = bridge.call("h2p.ask", {"method": "py.echo_many", "params": {"n": i}})
+            else:
+                answers[i] = [bridge.call("rpc.echo", [i, k]) for k in range(50)]
+
+        assert in_threads(worker, 8) == []
+    for i in range(8):
+        expected = [[i, k] for k in range(50)]
+        assert answers[i] == ({"result": expected} if i % 2 else expected)
+
+
+def test_trace_logs_every_message_on_the_ordinary_path(caplog: pytest.LogCaptureFixture) -> None:
+    """``trace=True`` logs with the bridge's trio clock, so calls take the ordinary path."""
+    with (
+        caplog.at_level("DEBUG", logger="rpcbridge.trace"),
+        rpcbridge.SyncBridge(trace=True) as bridge,
+    ):
+        assert in_threads(lambda i: bridge.notify("nobody.listens", [i]), 4) == []
+        assert bridge.call("rpc.echo", [1]) == [1]
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("->")]
+    assert sum(" nobody.listens " in line for line in sent) == 4
+    assert any(" rpc.echo " in line for line in sent)
+
+
+def test_a_caller_without_timeout_waits_out_a_blocked_bridge_thread() -> None:
+    """While a plain-function handler blocks the bridge's thread, a call without a timeout
+    waits for it (the thread holds the loop lock) and is then sent and answered."""
+    methods = rpcbridge.Methods()
+    methods.add("py.block", lambda params: time.sleep(0.5))
+    with rpcbridge.SyncBridge(handlers=[H2P], methods=methods) as bridge:
+        blocker = threading.Thread(
+            target=bridge.call, args=("h2p.ask", {"method": "py.block"}), daemon=True
+        )
+        blocker.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert bridge.call("rpc.echo", ["after"]) == ["after"]
+        assert time.monotonic() - started >= 0.2
+        blocker.join(JOIN)
+        assert not blocker.is_alive()
+
+
+def test_a_call_given_up_while_queued_is_never_left_in_flight() -> None:
+    """While the bridge's thread is blocked, a call waits in the queue and its thread times out
+    first. The call is dropped from the queue (or, had it gone out, cancelled at once): it is
+    never left waiting for an answer that will not come, and the calls queued behind it go."""
+    methods = rpcbridge.Methods()
+    methods.add("py.block", lambda params: time.sleep(0.5))
+    with rpcbridge.SyncBridge(handlers=[H2P], methods=methods) as bridge:
+        blocker = threading.Thread(
+            target=bridge.call, args=("h2p.ask", {"method": "py.block"}), daemon=True
+        )
+        blocker.start()
+        time.sleep(0.1)
+        queued_behind: list[Any] = []
+        behind = threading.Thread(
+            target=lambda: queued_behind.append(bridge.call("rpc.echo", ["behind"])), daemon=True
+        )
+        started = time.monotonic()
+        with pytest.raises(rpcbridge.CallTimeout):
+            bridge.call("h2p.hang", timeout=0.1)  # never answers by itself
+        assert time.monotonic() - started < 0.4  # its own timeout, not the 0.5 s block
+        behind.start()
+        blocker.join(JOIN)
+        behind.join(JOIN)
+        assert queued_behind == [["behind"]]
+        deadline = time.monotonic() + 5
+        while bridge.bridge.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert bridge.bridge.in_flight == 0
+
+
+@pytest.mark.parametrize("channel", ["stdio", "socket"])
+def test_requests_larger_than_the_pipe_from_many_threads_arrive_whole_and_in_order(
+    channel: str,
+) -> None:
+    """A calling thread writes what the pipe (or the socket) takes at once and leaves the rest
+    of its frame to the session's writer task, which it wakes through the bridge's thread: 3 MiB
+    requests from 8 threads at once, each followed by small calls, all come back whole, and the
+    small calls queued behind a partial frame are not written into the middle of it."""
+    big = [("é" * (3 << 19)) + str(i) for i in range(8)]  # 3 MiB of UTF-8 each
+
+    def work(i: int) -> None:
+        for round_ in range(3):
+            assert bridge.call("rpc.echo", {"text": big[i], "round": round_}) == {
+                "text": big[i],
+                "round": round_,
+            }
+            for j in range(5):
+                assert bridge.call("rpc.echo", [i, round_, j]) == [i, round_, j]
+
+    with rpcbridge.SyncBridge(channel=channel, call_timeout=30) as bridge:
+        assert in_threads(work, 8) == []
+        assert bridge.bridge.in_flight == 0
