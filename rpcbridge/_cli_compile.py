@@ -38,6 +38,7 @@ import trio.lowlevel
 from ._bridge import Bridge, open_bridge
 from ._diagnostics import Diagnostic
 from ._errors import BridgeError, CompileError, RpcError
+from ._host import StartedChild
 
 __all__ = ["add_commands", "bridge_failure", "run_check", "run_compile"]
 
@@ -282,8 +283,9 @@ def bridge_failure(exc: BaseException) -> BridgeError | None:
 # -- compile ---------------------------------------------------------------------------------------
 
 
-def run_compile(args: argparse.Namespace) -> int:
-    """``rpcbridge compile``: returns the exit status."""
+def run_compile(args: argparse.Namespace, host: StartedChild | None = None) -> int:
+    """``rpcbridge compile``: returns the exit status. ``host``: the host ``__main__`` started
+    early; the bridge adopts it (its caller ends it if it is not used)."""
     try:
         jobs = find_sources(args.sources)
     except FileNotFoundError as exc:
@@ -295,8 +297,8 @@ def run_compile(args: argparse.Namespace) -> int:
     output = Output()
     try:
         if args.watch:
-            return trio.run(_watch, jobs, args, output)
-        return trio.run(_compile_once, jobs, args, output)
+            return trio.run(_watch, jobs, args, output, host)
+        return trio.run(_compile_once, jobs, args, output, host)
     except KeyboardInterrupt:
         output.line("rpcbridge: stopped")
         return EXIT_OK
@@ -308,8 +310,8 @@ def run_compile(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """``rpcbridge check``: returns the exit status."""
+def run_check(args: argparse.Namespace, host: StartedChild | None = None) -> int:
+    """``rpcbridge check``: returns the exit status (``host``: as for ``run_compile``)."""
     try:
         jobs = [job for job in find_sources(args.sources) if job.path.suffix in CHECKED_SUFFIXES]
     except FileNotFoundError as exc:
@@ -321,7 +323,7 @@ def run_check(args: argparse.Namespace) -> int:
     output = Output()
 
     async def check() -> int:
-        async with open_bridge() as bridge:
+        async with open_bridge(_started=host) as bridge:
             errors = await check_jobs(bridge, jobs, args.tsconfig, output)
         return EXIT_COMPILE_ERRORS if errors else EXIT_OK
 
@@ -389,8 +391,10 @@ def report(
     return EXIT_COMPILE_ERRORS if failed else EXIT_OK
 
 
-async def _compile_once(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
-    async with open_bridge() as bridge:
+async def _compile_once(
+    jobs: list[Job], args: argparse.Namespace, output: Output, host: StartedChild | None
+) -> int:
+    async with open_bridge(_started=host) as bridge:
         return await _build(bridge, jobs, args, output)
 
 
@@ -437,7 +441,9 @@ def _changed_jobs(changes: set[tuple[Any, str]], sources: Sequence[Path]) -> lis
     ]
 
 
-async def _watch(jobs: list[Job], args: argparse.Namespace, output: Output) -> int:
+async def _watch(
+    jobs: list[Job], args: argparse.Namespace, output: Output, host: StartedChild | None
+) -> int:
     """Build once, then again on every save, until SIGINT (Ctrl-C) or SIGTERM.
 
     Only the files saved are compiled again (every file when a tsconfig.json changed); with
@@ -468,7 +474,7 @@ async def _watch(jobs: list[Job], args: argparse.Namespace, output: Output) -> i
             ):
                 await send.send(changes)
 
-    async with open_bridge() as bridge, trio.open_nursery() as nursery:
+    async with open_bridge(_started=host) as bridge, trio.open_nursery() as nursery:
         nursery.start_soon(stop_on_signal)
         nursery.start_soon(watch)
         await (
