@@ -153,28 +153,44 @@ def find_sources(sources: Sequence[Path]) -> list[Job]:
     seen: set[str] = set()
     for source in sources:
         if source.is_dir():
-            pairs = [(source / rel, rel) for rel in _walk(source)]
+            found = [(source / relative, relative, key) for relative, key in _walk(source)]
         elif source.is_file():
-            pairs = [(source, Path(source.name))]
+            found = [(source, Path(source.name), os.path.realpath(source))]
         else:
             raise FileNotFoundError(f"no such file or folder: {source}")
-        for path, relative in pairs:
-            key = os.path.realpath(path)
+        for path, relative, key in found:
             if key not in seen:
                 seen.add(key)
                 jobs.append(Job(path, relative))
     return jobs
 
 
-def _walk(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
-        base = Path(directory).relative_to(root)
-        for name in files:
-            if os.path.splitext(name)[1] in SOURCE_SUFFIXES and not name.endswith(".d.ts"):
-                found.append(base / name)
-    return sorted(found)
+def _walk(root: Path) -> list[tuple[Path, str]]:
+    """The source files below ``root`` (relative paths, sorted), each with its real path (the
+    key that makes a file named twice count once). Symlinked folders are not entered (as
+    ``os.walk``); the real path is resolved once per folder, and per file only for a symlink:
+    ``realpath`` on every file cost ~10 ms for 600 files."""
+    found: list[tuple[Path, str]] = []
+
+    def visit(directory: str, real: str, relative: Path | None) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir():
+                    if name not in _SKIPPED_DIRS and not entry.is_symlink():
+                        below = Path(name) if relative is None else relative / name
+                        visit(entry.path, os.path.join(real, name), below)
+                elif os.path.splitext(name)[1] in SOURCE_SUFFIXES and not name.endswith(".d.ts"):
+                    key = (
+                        os.path.realpath(entry.path)
+                        if entry.is_symlink()
+                        else os.path.join(real, name)
+                    )
+                    found.append((Path(name) if relative is None else relative / name, key))
+
+    visit(os.fspath(root), os.path.realpath(root), None)
+    found.sort()
+    return found
 
 
 # -- output --------------------------------------------------------------------------------------

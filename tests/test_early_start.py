@@ -249,3 +249,35 @@ async def test_a_cancelled_open_bridge_ends_the_started_host() -> None:
         async with rpcbridge.open_bridge(_started=host):
             pass  # pragma: no cover
     assert host.pid is None and not _alive(pid)
+
+
+# -- finding the files -----------------------------------------------------------------------------
+
+
+def test_find_sources_counts_each_file_once_and_skips_what_it_should(tmp_path: Path) -> None:
+    from rpcbridge._cli_compile import find_sources
+
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "node_modules" / "x").mkdir(parents=True)
+    (src / "a-b").mkdir()
+    for name in ("top.ts", "a/one.tsx", "a/b/two.mts", "a-b/three.js", "node_modules/x/no.ts"):
+        (src / name).write_text("export {};\n", encoding="utf-8")
+    (src / "a" / "types.d.ts").write_text("export {};\n", encoding="utf-8")
+    (src / "a" / "notes.txt").write_text("", encoding="utf-8")
+    (src / "alias.ts").symlink_to(src / "top.ts")  # the same file under another name
+    (src / "linked").symlink_to(src / "a", target_is_directory=True)  # not entered
+    jobs = find_sources([src, src / "a" / "one.tsx", src])
+    assert [(job.relative.as_posix(), job.path) for job in jobs] == [
+        ("a/b/two.mts", src / "a" / "b" / "two.mts"),
+        ("a/one.tsx", src / "a" / "one.tsx"),
+        ("a-b/three.js", src / "a-b" / "three.js"),
+        ("alias.ts", src / "alias.ts"),  # sorted before top.ts, which it is
+    ]
+    alone = find_sources([src / "alias.ts", src])  # the symlink first: it stands for top.ts
+    assert [job.relative.as_posix() for job in alone] == [
+        "alias.ts",
+        "a/b/two.mts",
+        "a/one.tsx",
+        "a-b/three.js",
+    ]
