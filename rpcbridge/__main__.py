@@ -2,13 +2,16 @@
 
 ``compile`` and ``check`` start the host here, before anything else is imported: Node boots
 (~80 ms) while Python imports trio, anyio and the bridge (~200 ms), and the bridge then adopts
-the running child instead of starting one (``open_bridge(_started=...)``). Every failure of
+the running child instead of starting one (``open_bridge(_started=...)``). The host also
+starts esbuild's service at once (``RPCBRIDGE_COMPILE_WARMUP=now``, unless that is set
+already), while Python is still importing, instead of on the compile's path. Every failure of
 that child is reported as the bridge reports a host it started; when the early start itself
 fails (no ``node``...), nothing is started here and the bridge says why, as without it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,9 +33,17 @@ def start_host_early(argv: Sequence[str]) -> StartedChild | None:
         command = host_command(
             max_body_size=DEFAULT_MAX_BODY_SIZE, grace_ms=grace_ms(DEFAULT_SHUTDOWN_TIMEOUT)
         )
-        return start_child(command, cwd=None, env=None)
+        return start_child(command, cwd=None, env=host_env())
     except Exception:  # HostSetupError, OSError: the bridge starts it again and reports why
         return None
+
+
+def host_env() -> dict[str, str] | None:
+    """The early host's environment: ours with ``RPCBRIDGE_COMPILE_WARMUP=now``, or ``None``
+    (ours unchanged) when that variable is set already."""
+    if "RPCBRIDGE_COMPILE_WARMUP" in os.environ:
+        return None
+    return {**os.environ, "RPCBRIDGE_COMPILE_WARMUP": "now"}
 
 
 def main() -> int:

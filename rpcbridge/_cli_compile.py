@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -326,6 +326,12 @@ def run_compile(args: argparse.Namespace, host: StartedChild | None = None) -> i
         return EXIT_FAILURE
 
 
+def _host_env(host: StartedChild | None) -> Mapping[str, str] | None:
+    """The environment of the host(s) of this run: the early host's (``__main__.py`` adds
+    ``RPCBRIDGE_COMPILE_WARMUP=now``), so that a restarted host is started the same way."""
+    return None if host is None else host.env
+
+
 def run_check(args: argparse.Namespace, host: StartedChild | None = None) -> int:
     """``rpcbridge check``: returns the exit status (``host``: as for ``run_compile``)."""
     try:
@@ -339,7 +345,7 @@ def run_check(args: argparse.Namespace, host: StartedChild | None = None) -> int
     output = Output()
 
     async def check() -> int:
-        async with open_bridge(_started=host) as bridge:
+        async with open_bridge(_started=host, env=_host_env(host)) as bridge:
             errors = await check_jobs(bridge, jobs, args.tsconfig, output)
         return EXIT_COMPILE_ERRORS if errors else EXIT_OK
 
@@ -410,7 +416,7 @@ def report(
 async def _compile_once(
     jobs: list[Job], args: argparse.Namespace, output: Output, host: StartedChild | None
 ) -> int:
-    async with open_bridge(_started=host) as bridge:
+    async with open_bridge(_started=host, env=_host_env(host)) as bridge:
         return await _build(bridge, jobs, args, output)
 
 
@@ -490,7 +496,10 @@ async def _watch(
             ):
                 await send.send(changes)
 
-    async with open_bridge(_started=host) as bridge, trio.open_nursery() as nursery:
+    async with (
+        open_bridge(_started=host, env=_host_env(host)) as bridge,
+        trio.open_nursery() as nursery,
+    ):
         nursery.start_soon(stop_on_signal)
         nursery.start_soon(watch)
         await (

@@ -44,10 +44,14 @@ def _alive(pid: int) -> bool:
 
 
 def _logging_node(tmp_path: Path, body: str = 'exec "$REAL_NODE" "$@"') -> tuple[Path, Path]:
-    """A ``node`` that appends its pid to a log, then does ``body``."""
+    """A ``node`` that appends its pid and $RPCBRIDGE_COMPILE_WARMUP to a log, then does
+    ``body``."""
     log = tmp_path / "starts.log"
     script = tmp_path / "node"
-    script.write_text(f'#!/bin/sh\necho $$ >> "{log}"\n{body}\n', encoding="utf-8")
+    script.write_text(
+        f'#!/bin/sh\necho "$$ ${{RPCBRIDGE_COMPILE_WARMUP:-unset}}" >> "{log}"\n{body}\n',
+        encoding="utf-8",
+    )
     script.chmod(0o755)
     return script, log
 
@@ -134,6 +138,19 @@ def test_the_early_start_runs_before_trio_and_the_bridge_are_imported() -> None:
     assert done.stdout.splitlines() == ["True", "[]", "None"]
 
 
+def test_the_early_host_warms_esbuild_up_at_once_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rpcbridge.__main__ import host_env
+
+    monkeypatch.delenv("RPCBRIDGE_COMPILE_WARMUP", raising=False)
+    env = host_env()
+    assert env is not None and env["RPCBRIDGE_COMPILE_WARMUP"] == "now"
+    assert env["PATH"] == os.environ["PATH"]
+    monkeypatch.setenv("RPCBRIDGE_COMPILE_WARMUP", "0")
+    assert host_env() is None  # the user's choice stands
+
+
 def test_the_early_start_is_only_for_compile_and_check() -> None:
     for argv in ([], ["call", "rpc.echo"], ["doctor"], ["compile", "--help"], ["check", "-h"]):
         assert start_host_early(argv) is None, argv
@@ -149,7 +166,9 @@ def test_the_cli_compiles_through_the_one_host_it_started_early(
     result = _cli("compile", APP, "--outdir", out, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (out / "App.js").is_file() and "react/jsx-runtime" in (out / "App.js").read_text()
-    [pid] = log.read_text().split()  # one host: the one started early, adopted by the bridge
+    [start] = log.read_text().splitlines()  # one host: the one started early, then adopted
+    pid, warm_up = start.split()
+    assert warm_up == "now"  # esbuild starts while Python imports
     assert not _alive(int(pid))  # and closed
 
 
@@ -159,8 +178,8 @@ def test_an_unused_early_host_is_ended(tmp_path: Path) -> None:
     env = {**os.environ, "RPCBRIDGE_NODE": str(node), "REAL_NODE": NODE}
     result = _cli("compile", tmp_path / "missing.ts", env=env)
     assert result.returncode == 2 and "no such file" in result.stderr
-    [pid] = log.read_text().split()
-    assert not _alive(int(pid))
+    [start] = log.read_text().splitlines()
+    assert not _alive(int(start.split()[0]))
 
 
 def _without_pids(text: str) -> str:
@@ -173,7 +192,7 @@ def test_an_early_host_that_dies_at_start_is_reported_as_without_the_early_start
     node, log = _logging_node(tmp_path, 'echo "boom: cannot start" >&2\nexit 7')
     env = {**os.environ, "RPCBRIDGE_NODE": str(node)}
     early = _cli("compile", APP / "types.ts", env=env)
-    assert len(log.read_text().split()) == 1  # started early, once (no second start)
+    assert len(log.read_text().splitlines()) == 1  # started early, once (no second start)
     log.unlink()
     # The same command through _cli.main (no early start: the bridge starts the host itself)
     plain = subprocess.run(
@@ -190,7 +209,7 @@ def test_an_early_host_that_dies_at_start_is_reported_as_without_the_early_start
         env=env,
         cwd=ROOT,
     )
-    assert len(log.read_text().split()) == 1
+    assert len(log.read_text().splitlines()) == 1
     assert early.returncode == plain.returncode == 2
     assert "boom: cannot start" in early.stderr and "exit" in early.stderr
     assert _without_pids(early.stderr) == _without_pids(plain.stderr)
@@ -217,7 +236,7 @@ async def test_open_bridge_adopts_the_started_host_and_a_restart_spawns_anew() -
     pid = host.pid
     assert pid is not None
     async with rpcbridge.open_bridge(
-        _started=host, restart=rpcbridge.RestartPolicy(backoff=0)
+        _started=host, env=host.env, restart=rpcbridge.RestartPolicy(backoff=0)
     ) as bridge:
         assert bridge.pid == pid
         assert await bridge.call("rpc.echo", {"x": 1}) == {"x": 1}
@@ -234,7 +253,7 @@ async def test_open_bridge_refuses_a_host_started_otherwise_and_ends_it() -> Non
     pid = host.pid
     assert pid is not None
     with pytest.raises(ValueError, match="not as this bridge would start it"):
-        async with rpcbridge.open_bridge(_started=host, max_body_size=1024):
+        async with rpcbridge.open_bridge(_started=host, env=host.env, max_body_size=1024):
             pass  # pragma: no cover
     assert host.pid is None
     assert not _alive(pid)
@@ -246,7 +265,7 @@ async def test_a_cancelled_open_bridge_ends_the_started_host() -> None:
     assert pid is not None
     with trio.CancelScope() as scope:
         scope.cancel()
-        async with rpcbridge.open_bridge(_started=host):
+        async with rpcbridge.open_bridge(_started=host, env=host.env):
             pass  # pragma: no cover
     assert host.pid is None and not _alive(pid)
 
