@@ -26,13 +26,10 @@ def start_host_early(argv: Sequence[str]) -> StartedChild | None:
     ``--help``, and when it cannot be started here (the bridge then reports why)."""
     if not argv or argv[0] not in _EARLY_COMMANDS or "-h" in argv or "--help" in argv:
         return None
-    from ._framing import DEFAULT_MAX_BODY_SIZE
     from ._host import DEFAULT_SHUTDOWN_TIMEOUT, grace_ms, host_command, start_child
 
     try:
-        command = host_command(
-            max_body_size=DEFAULT_MAX_BODY_SIZE, grace_ms=grace_ms(DEFAULT_SHUTDOWN_TIMEOUT)
-        )
+        command = host_command(grace_ms=grace_ms(DEFAULT_SHUTDOWN_TIMEOUT))
         return start_child(command, cwd=None, env=host_env())
     except Exception:  # HostSetupError, OSError: the bridge starts it again and reports why
         return None

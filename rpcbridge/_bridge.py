@@ -433,7 +433,9 @@ def _host_argv(
         argv = host_command(
             node=node,
             handlers=handlers,
-            max_body_size=max_body_size,
+            # The host's own default is the same (tests/test_early_start.py): no option then,
+            # so that the CLI can build this argv before it imports _framing (and attrs).
+            max_body_size=None if max_body_size == DEFAULT_MAX_BODY_SIZE else max_body_size,
             grace_ms=grace_ms(shutdown_timeout),
         )
     else:

@@ -129,7 +129,8 @@ def test_the_early_start_runs_before_trio_and_the_bridge_are_imported() -> None:
         from rpcbridge.__main__ import start_host_early
         host = start_host_early(["compile", "src"])
         print(host is not None and host.pid is not None)
-        print(sorted({"trio", "anyio", "rpcbridge._session", "rpcbridge._bridge"} & set(sys.modules)))
+        heavy = {"trio", "anyio", "attrs", "rpcbridge._framing", "rpcbridge._bridge"}
+        print(sorted(heavy & set(sys.modules)))
         host.discard()
         print(host.pid)
         """
@@ -149,6 +150,20 @@ def test_the_early_host_warms_esbuild_up_at_once_unless_told_otherwise(
     assert env["PATH"] == os.environ["PATH"]
     monkeypatch.setenv("RPCBRIDGE_COMPILE_WARMUP", "0")
     assert host_env() is None  # the user's choice stands
+
+
+def test_the_hosts_default_frame_limit_is_pythons() -> None:
+    # open_bridge() leaves out --max-body-size for the default, which must then be the host's.
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, "-p", "require('./node/lib/framer').DEFAULT_MAX_BODY_SIZE"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=True,
+    )
+    assert int(done.stdout) == rpcbridge.DEFAULT_MAX_BODY_SIZE
 
 
 def test_the_early_start_is_only_for_compile_and_check() -> None:
