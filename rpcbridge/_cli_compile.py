@@ -14,9 +14,11 @@ Errors are printed the way compilers print them, then a summary. Exit status: 0 
 everything compiled (and type-checked), 1 when a file has errors, 2 for a usage error or a
 bridge failure (no ``node``, the host died...).
 
-Start-up matters here (a whole-project compile takes about half a second): ``rich`` is
-imported only when a terminal shows the output, and finding the files walks the tree once
-without descending into skipped folders.
+Start-up matters here (a whole-project compile takes about half a second): the host is
+started before this module is even imported (``rpcbridge/__main__.py``; the bridge adopts it
+through ``open_bridge(_started=...)``), ``rich`` is imported only when a terminal shows the
+output, and finding the files walks the tree once, without descending into skipped folders and
+with one real path per folder.
 """
 
 from __future__ import annotations
