@@ -1,7 +1,59 @@
-"""``python -m rpcbridge``: see ``rpcbridge._cli``."""
+"""``python -m rpcbridge``: see ``rpcbridge._cli``.
 
+``compile`` and ``check`` start the host here, before anything else is imported: Node boots
+(~80 ms) while Python imports trio, anyio and the bridge (~200 ms), and the bridge then adopts
+the running child instead of starting one (``open_bridge(_started=...)``). The host also
+starts esbuild's service at once (``RPCBRIDGE_COMPILE_WARMUP=now``, unless that is set
+already), while Python is still importing, instead of on the compile's path. Every failure of
+that child is reported as the bridge reports a host it started; when the early start itself
+fails (no ``node``...), nothing is started here and the bridge says why, as without it.
+"""
+
+from __future__ import annotations
+
+import os
 import sys
+from collections.abc import Sequence
 
-from ._cli import main
+from ._host import StartedChild
 
-sys.exit(main())
+_EARLY_COMMANDS = frozenset({"compile", "check"})
+
+
+def start_host_early(argv: Sequence[str]) -> StartedChild | None:
+    """Start the host ``open_bridge()`` would start for ``rpcbridge compile``/``check``
+    (``argv`` is the command line after the program name); ``None`` for other commands, for
+    ``--help``, and when it cannot be started here (the bridge then reports why)."""
+    if not argv or argv[0] not in _EARLY_COMMANDS or "-h" in argv or "--help" in argv:
+        return None
+    from ._host import DEFAULT_SHUTDOWN_TIMEOUT, grace_ms, host_command, start_child
+
+    try:
+        command = host_command(grace_ms=grace_ms(DEFAULT_SHUTDOWN_TIMEOUT))
+        return start_child(command, cwd=None, env=host_env())
+    except Exception:  # HostSetupError, OSError: the bridge starts it again and reports why
+        return None
+
+
+def host_env() -> dict[str, str] | None:
+    """The early host's environment: ours with ``RPCBRIDGE_COMPILE_WARMUP=now``, or ``None``
+    (ours unchanged) when that variable is set already."""
+    if "RPCBRIDGE_COMPILE_WARMUP" in os.environ:
+        return None
+    return {**os.environ, "RPCBRIDGE_COMPILE_WARMUP": "now"}
+
+
+def main() -> int:
+    """Run the command line (the ``rpcbridge`` script too); returns the exit status."""
+    host = start_host_early(sys.argv[1:])
+    try:
+        from ._cli import main as run
+
+        return run(host=host)
+    finally:
+        if host is not None:
+            host.discard()  # not used (a usage error, say): end it now
+
+
+if __name__ == "__main__":
+    sys.exit(main())

