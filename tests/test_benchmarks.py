@@ -103,3 +103,28 @@ async def test_the_preemption_section_measures_a_spin_and_renders_it() -> None:
     text = preemption.render({"per_call": per_call, "preemption": result})
     assert "costs 1.0 µs per call one at a time and 0.50x" in text
     assert "CallTimeout raised" in text
+
+
+@pytest.mark.parametrize("pinned", [False, True], ids=["shared", "pinned"])
+def test_the_ticker_section_measures_and_renders_with_cpus_shared_or_pinned(
+    pinned: bool,
+) -> None:
+    import os
+
+    from benchmarks import ticker
+
+    if pinned and not ticker._can_pin():
+        pytest.skip("pinning needs CPUs 0 and 1")
+    before = os.sched_getaffinity(0)
+    try:
+        one = anyio.run(ticker.measure, 0.3, pinned, backend="asyncio")
+        if pinned:
+            assert os.sched_getaffinity(0) == {0}  # Python moved off the host's CPU
+    finally:
+        os.sched_setaffinity(0, before)
+    assert one["loaded"]["ticks"] > 0 and one["idle"]["ticks"] > 0
+    assert one["compiles_per_s"] > 0
+    text = ticker.render(
+        {"tick_ms": 10, "in_flight": 64, "seconds": 0.3, "target_ms": 5, "loops": {"asyncio": one}}
+    )
+    assert "| asyncio |" in text and "Ticker target under load: asyncio" in text
