@@ -117,7 +117,13 @@ function serve({ options, modules, channel, log, handlerThread = null }) {
     },
     watchdogMs: settings.watchdogMs,
   });
-  if (settings.watchdogMs > 0) new Watchdog({ limitMs: settings.watchdogMs }).start();
+  if (settings.watchdogMs > 0) {
+    // Started once the first input has been handled (the handshake, for rpcbridge), not at
+    // boot: its worker costs the start-up 5-7 ms otherwise (docs/performance.md). A host stuck
+    // before its first answer is the handshake's timeout to catch.
+    const watchdog = new Watchdog({ limitMs: settings.watchdogMs });
+    input.once('data', () => setImmediate(() => watchdog.start()));
+  }
 
   input.on('data', (chunk) => {
     framer.push(chunk);
