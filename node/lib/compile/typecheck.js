@@ -30,7 +30,7 @@ const { RpcError, ErrorCodes } = require('../rpc-error');
 const { invalidParam, engineUnavailable } = require('./errors');
 const { findTsconfig } = require('./tsconfig');
 const { typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
-const { TypeScriptThread, FAILED_WORKER_GRACE_MS, resolveTypeScript } = require('./typescript-thread');
+const { OnDemandTypeScriptThread } = require('./typescript-thread');
 
 const SCRIPT = path.join(__dirname, 'typecheck-worker.js');
 const KEYS = Object.freeze(['files', 'tsconfig', 'changes']);
@@ -77,41 +77,12 @@ function parseTypecheckParams(params) {
 class TypeChecker {
   constructor({ log }) {
     this.log = log;
-    /** @type {Promise<TypeScriptThread>|null} */
-    this._thread = null;
+    this._thread = new OnDemandTypeScriptThread({ log, script: SCRIPT, unavailable });
   }
 
   /** The worker, started on first use. @throws {RpcError} 1002 */
   thread() {
-    if (this._thread !== null) return this._thread;
-    let specifier, modulePath;
-    try {
-      ({ specifier, modulePath } = resolveTypeScript());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const thread = new TypeScriptThread({
-      modulePath,
-      log: this.log,
-      script: SCRIPT,
-      onExit: () => {
-        if (this._thread === started) this._thread = null;
-      },
-    });
-    const started = thread.start().then(
-      () => thread,
-      (failure) => {
-        if (this._thread === started) this._thread = null;
-        thread.finish(FAILED_WORKER_GRACE_MS).catch(() => {});
-        const problem =
-          failure.reason === 'no-transpile'
-            ? `${JSON.stringify(specifier)} resolves to typescript ${failure.version ?? '(no version)'} (${modulePath}), which has no compiler API; the type checker needs typescript ${TYPESCRIPT_RANGE}`
-            : `starting its worker failed: ${failure.message ?? failure}`;
-        throw engineUnavailable('typescript', problem, typescriptInstallCommand());
-      },
-    );
-    this._thread = started;
-    return started;
+    return this._thread.get();
   }
 
   /**
@@ -135,16 +106,19 @@ class TypeChecker {
     };
   }
 
+  /** Stop the worker, if there is one. */
   async dispose() {
-    const started = this._thread;
-    this._thread = null;
-    if (started === null) return;
-    try {
-      await (await started).terminate();
-    } catch {
-      // never started
-    }
+    await this._thread.dispose();
   }
+}
+
+/** The 1002 error for a type checker's worker that could not start. */
+function unavailable(failure, specifier, modulePath) {
+  const problem =
+    failure.reason === 'no-transpile'
+      ? `${JSON.stringify(specifier)} resolves to typescript ${failure.version ?? '(no version)'} (${modulePath}), which has no compiler API; the type checker needs typescript ${TYPESCRIPT_RANGE}`
+      : `starting its worker failed: ${failure.message ?? failure}`;
+  return engineUnavailable('typescript', problem, typescriptInstallCommand());
 }
 
 module.exports = { TypeChecker, parseTypecheckParams };

@@ -38,7 +38,7 @@ const { optionRejected, engineUnavailable } = require('./errors');
 const { LineIndex, fromTypeScript } = require('./diagnostics');
 const { appendInlineMap, stripMapComment, normaliseTypeScriptMap } = require('./source-maps');
 const { typescriptInstallCommand, TYPESCRIPT_RANGE } = require('./packages');
-const { TypeScriptThread, FAILED_WORKER_GRACE_MS, resolveTypeScript } = require('./typescript-thread');
+const { OnDemandTypeScriptThread } = require('./typescript-thread');
 
 const BASE_OPTIONS = Object.freeze({ newLine: 'lf' });
 const JSX_OPTION = Object.freeze({ automatic: 'react-jsx', classic: 'react', preserve: 'preserve' });
@@ -47,8 +47,11 @@ const MODULE_OPTION = Object.freeze({ esm: 'esnext', cjs: 'commonjs' });
 class TypeScriptEngine {
   constructor({ log }) {
     this.log = log;
-    /** @type {Promise<TypeScriptThread>|null} */
-    this._thread = null;
+    this._thread = new OnDemandTypeScriptThread({
+      log,
+      unavailable,
+      onStarted: (version, ms) => log.debug(`compile: typescript ${version} loaded in a worker in ${ms.toFixed(0)} ms`),
+    });
   }
 
   /**
@@ -57,34 +60,7 @@ class TypeScriptEngine {
    * @throws {RpcError} 1002 when TypeScript is missing or cannot transpile
    */
   thread() {
-    if (this._thread !== null) return this._thread;
-    let specifier, modulePath;
-    try {
-      ({ specifier, modulePath } = resolveTypeScript());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const thread = new TypeScriptThread({
-      modulePath,
-      log: this.log,
-      onExit: () => {
-        if (this._thread === started) this._thread = null;
-      },
-    });
-    const t0 = performance.now();
-    const started = thread.start().then(
-      (version) => {
-        this.log.debug(`compile: typescript ${version} loaded in a worker in ${(performance.now() - t0).toFixed(0)} ms`);
-        return thread;
-      },
-      (failure) => {
-        if (this._thread === started) this._thread = null;
-        thread.finish(FAILED_WORKER_GRACE_MS).catch(() => {});
-        throw unavailable(failure, specifier, modulePath);
-      },
-    );
-    this._thread = started;
-    return started;
+    return this._thread.get();
   }
 
   /**
@@ -126,14 +102,7 @@ class TypeScriptEngine {
 
   /** Stop the worker, if there is one. */
   async dispose() {
-    const started = this._thread;
-    this._thread = null;
-    if (started === null) return;
-    try {
-      await (await started).terminate();
-    } catch {
-      // it never started: nothing to stop
-    }
+    await this._thread.dispose();
   }
 }
 

@@ -222,4 +222,76 @@ function resolveTypeScript() {
   }
 }
 
-module.exports = { TypeScriptThread, WORKER_SCRIPT, FAILED_WORKER_GRACE_MS, resolveTypeScript };
+/**
+ * A TypeScriptThread started on first use and started again after it stops: what the engine
+ * (transpileModule) and the type checker each hold.
+ */
+class OnDemandTypeScriptThread {
+  /**
+   * @param {object} options
+   * @param {object} options.log
+   * @param {string} [options.script] the worker's file (see TypeScriptThread)
+   * @param {(failure: *, specifier: string, modulePath: string) => Error} options.unavailable
+   *   the error (1002) for a worker that could not start
+   * @param {(version: string, ms: number) => void} [options.onStarted]
+   */
+  constructor({ log, script = WORKER_SCRIPT, unavailable, onStarted = () => {} }) {
+    this.log = log;
+    this.script = script;
+    this.unavailable = unavailable;
+    this.onStarted = onStarted;
+    /** @type {Promise<TypeScriptThread>|null} */
+    this._started = null;
+  }
+
+  /**
+   * The worker, started on first use.
+   * @returns {Promise<TypeScriptThread>}
+   * @throws {RpcError} 1002 when TypeScript is missing or its worker cannot start
+   */
+  get() {
+    if (this._started !== null) return this._started;
+    let specifier, modulePath;
+    try {
+      ({ specifier, modulePath } = resolveTypeScript());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const thread = new TypeScriptThread({
+      modulePath,
+      log: this.log,
+      script: this.script,
+      onExit: () => {
+        if (this._started === started) this._started = null;
+      },
+    });
+    const t0 = performance.now();
+    const started = thread.start().then(
+      (version) => {
+        this.onStarted(version, performance.now() - t0);
+        return thread;
+      },
+      (failure) => {
+        if (this._started === started) this._started = null;
+        thread.finish(FAILED_WORKER_GRACE_MS).catch(() => {});
+        throw this.unavailable(failure, specifier, modulePath);
+      },
+    );
+    this._started = started;
+    return started;
+  }
+
+  /** Stop the worker, if there is one. */
+  async dispose() {
+    const started = this._started;
+    this._started = null;
+    if (started === null) return;
+    try {
+      await (await started).terminate();
+    } catch {
+      // it never started: nothing to stop
+    }
+  }
+}
+
+module.exports = { TypeScriptThread, OnDemandTypeScriptThread, WORKER_SCRIPT, FAILED_WORKER_GRACE_MS, resolveTypeScript };
