@@ -16,19 +16,18 @@ because it is paid on every call or every read (docs/design.md, "One session, tw
   cancel scope. asyncio: a task of its own, awaited until it is done — anyio's shield does
   not stop a native ``Task.cancel()``, which is how asyncio code cancels.
 
-``current_runtime()`` picks the implementation of the loop it is called from (``sniffio``).
+``current_runtime()`` picks the implementation of the loop it is called from (``sniffio``):
+``_runtime_trio.py`` or ``_runtime_asyncio.py``, each imported only once a bridge opens on its
+loop, so that an asyncio program does not import trio (~70 ms here) nor a trio program asyncio
+(~30 ms).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 import sniffio
-import trio
 
 __all__ = ["Lot", "Runtime", "Waiter", "current_runtime"]
 
@@ -109,189 +108,6 @@ class Runtime(Protocol):
         ...
 
 
-# -- trio ----------------------------------------------------------------------------------------
-
-
-class _TrioWaiter:
-    """The caller sleeps in ``wait_task_rescheduled(abort)``; ``resolve``/``fail`` reschedule
-    it: what a ``trio.Event`` does for a single waiter, minus the event and its parking lot."""
-
-    __slots__ = ("error", "on_progress", "task", "value")
-
-    def __init__(self, on_progress: Callable[[Any], object] | None) -> None:
-        self.task: trio.lowlevel.Task | None = trio.lowlevel.current_task()  # None once woken
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.on_progress = on_progress
-
-    def sleep(self) -> Awaitable[object]:
-        # Awaited by the caller: no coroutine frame of our own in between.
-        return trio.lowlevel.wait_task_rescheduled(self._abort)  # noqa: ASYNC105
-
-    def _abort(self, _: object) -> trio.lowlevel.Abort:
-        self.task = None  # cancelled while asleep: must not be rescheduled again
-        return trio.lowlevel.Abort.SUCCEEDED
-
-    def resolve(self, value: Any) -> None:
-        self.value = value
-        self._wake()
-
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-        self._wake()
-
-    def _wake(self) -> None:
-        task = self.task
-        if task is not None:
-            self.task = None
-            trio.lowlevel.reschedule(task)
-
-
-class _TrioRuntime:
-    name = "trio"
-
-    def waiter(self, on_progress: Callable[[Any], object] | None) -> Waiter:
-        return _TrioWaiter(on_progress)
-
-    def lot(self) -> Lot:
-        return trio.lowlevel.ParkingLot()
-
-    wait_readable = staticmethod(trio.lowlevel.wait_readable)
-    wait_writable = staticmethod(trio.lowlevel.wait_writable)
-    checkpoint = staticmethod(trio.lowlevel.checkpoint)
-
-    def forget_fd(self, fd: int) -> None:
-        trio.lowlevel.notify_closing(fd)
-
-    async def shielded(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        with trio.CancelScope(shield=True):
-            result = await work()
-        return result
-
-
-# -- asyncio -------------------------------------------------------------------------------------
-
-
-class _AsyncioWaiter:
-    """The caller awaits one future; ``resolve``/``fail`` set it (unless it was cancelled)."""
-
-    __slots__ = ("error", "future", "on_progress", "value")
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, on_progress: Callable[[Any], object] | None
-    ) -> None:
-        self.future: asyncio.Future[None] = loop.create_future()
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.on_progress = on_progress
-
-    def sleep(self) -> Awaitable[object]:
-        return self.future
-
-    def resolve(self, value: Any) -> None:
-        self.value = value
-        if not self.future.done():
-            self.future.set_result(None)
-
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-        if not self.future.done():
-            self.future.set_result(None)
-
-
-class _AsyncioLot:
-    """``trio.lowlevel.ParkingLot``'s park/unpark/unpark_all, over futures."""
-
-    __slots__ = ("_parked",)
-
-    def __init__(self) -> None:
-        self._parked: deque[asyncio.Future[None]] = deque()
-
-    async def park(self) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._parked.append(future)
-        try:
-            await future
-        finally:
-            with contextlib.suppress(ValueError):
-                self._parked.remove(future)  # cancelled while parked
-
-    def unpark(self) -> None:
-        while self._parked:
-            future = self._parked.popleft()
-            if not future.done():
-                future.set_result(None)
-                return
-
-    def unpark_all(self) -> None:
-        parked, self._parked = self._parked, deque()
-        for future in parked:
-            if not future.done():
-                future.set_result(None)
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-class _AsyncioRuntime:
-    name = "asyncio"
-
-    def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-
-    def waiter(self, on_progress: Callable[[Any], object] | None) -> Waiter:
-        return _AsyncioWaiter(self._loop, on_progress)
-
-    def lot(self) -> Lot:
-        return _AsyncioLot()
-
-    async def wait_readable(self, fd: int) -> None:
-        loop = self._loop
-        future = loop.create_future()
-        loop.add_reader(fd, _wake, future)
-        try:
-            await future
-        finally:
-            loop.remove_reader(fd)
-
-    async def wait_writable(self, fd: int) -> None:
-        loop = self._loop
-        future = loop.create_future()
-        loop.add_writer(fd, _wake, future)
-        try:
-            await future
-        finally:
-            loop.remove_writer(fd)
-
-    async def checkpoint(self) -> None:
-        await asyncio.sleep(0)
-
-    def forget_fd(self, fd: int) -> None:
-        self._loop.remove_reader(fd)
-        self._loop.remove_writer(fd)
-
-    async def shielded(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        task = self._loop.create_task(work())
-        cancelled = False
-        while True:
-            try:
-                result = await asyncio.shield(task)
-            except asyncio.CancelledError:
-                if task.done():
-                    raise  # the work itself was cancelled
-                cancelled = True  # the caller was: finish the work first
-                continue
-            break
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
-
-
-_TRIO = _TrioRuntime()
-
-
 def current_runtime() -> Runtime:
     """The runtime of the event loop running in this thread: trio or asyncio (uvloop too).
 
@@ -305,7 +121,11 @@ def current_runtime() -> Runtime:
             "from plain code use rpcbridge.SyncBridge"
         ) from None
     if library == "trio":
-        return _TRIO
+        from ._runtime_trio import TRIO_RUNTIME
+
+        return TRIO_RUNTIME
     if library == "asyncio":
-        return _AsyncioRuntime()
+        from ._runtime_asyncio import AsyncioRuntime
+
+        return AsyncioRuntime()
     raise RuntimeError(f"rpcbridge runs on trio or asyncio, not {library}")
