@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import NODE_EXTRA_CA_CERTS_WAS_SET
+
 __all__ = ["describe", "machine_info"]
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +77,7 @@ def machine_info() -> dict[str, Any]:
         },
         "git_commit": _run(["git", "rev-parse", "--short", "HEAD"]),
         "load_average_start": load_average(),
+        "node_extra_ca_certs": NODE_EXTRA_CA_CERTS_WAS_SET,
     }
 
 
@@ -92,5 +95,8 @@ def describe(info: dict[str, Any]) -> str:
         f"trio {info['packages'].get('trio')}",
         f"orjson {info['packages'].get('orjson')}",
         f"commit {info['git_commit']}" if info.get("git_commit") else None,
+        "NODE_EXTRA_CA_CERTS removed for every contender"
+        if info.get("node_extra_ca_certs")
+        else None,
     ]
     return ", ".join(part for part in parts if part)

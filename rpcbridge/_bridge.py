@@ -29,7 +29,13 @@ import attrs
 from ._connection import Params
 from ._errors import BridgeClosed, HandlerInterrupted, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
-from ._host import DEFAULT_SHUTDOWN_TIMEOUT, StartedChild, grace_ms, host_command
+from ._host import (
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    StartedChild,
+    grace_ms,
+    host_command,
+    host_environment,
+)
 from ._methods import Handler, Methods
 from ._runtime import Runtime, current_runtime
 from ._session import DEFAULT_MAX_IN_FLIGHT, HostSession, spawn
@@ -207,6 +213,16 @@ class Bridge:
             method, params, timeout=timeout, on_progress=on_progress
         )
 
+    async def _call_sent_early(self, method: str, params: Params) -> Any:
+        """``call(method, params)``, unless that very request was written before the bridge
+        existed (``StartedChild.send_request``; ``python -m rpcbridge compile`` sends its
+        ``compileFiles`` so) and is still unclaimed: then its answer. Private, for the CLI."""
+        session = self._current()
+        request_id = session.sent_early(method, params)
+        if request_id is None:
+            return await self.call(method, params)
+        return await session.answer_to(request_id)
+
     async def notify(self, method: str, params: Params = None) -> None:
         """Send a notification (no answer). Waits while the host is not reading its stdin;
         raises like ``call`` if the host is gone or the bridge is closed."""
@@ -239,6 +255,7 @@ class Bridge:
         assert self._nursery is not None
         spec = self._spec
         runtime = self._runtime
+        sent = started.sent if started is not None else []
         process, channel = await spawn(
             spec.argv,
             cwd=spec.cwd,
@@ -250,6 +267,7 @@ class Bridge:
         session = HostSession(
             process, channel, runtime=runtime, methods=self.methods, **spec.session_options
         )
+        session.take_over(sent)
         await self._nursery.start(session.serve)
         if spec.handshake:
             try:
@@ -341,7 +359,9 @@ async def open_bridge(
     ``node`` (``node=`` or ``$RPCBRIDGE_NODE`` choose another executable), loads the handler
     modules named in ``handlers`` into it, and checks its version with ``rpc.hello`` before
     yielding. Otherwise ``command`` is the argv of any server that speaks Content-Length framed
-    JSON-RPC on stdio (a language server, say); no handshake is made.
+    JSON-RPC on stdio (a language server, say); no handshake is made. ``env`` is the child's
+    environment (``None``: this process's); a bundled host without ``handlers`` is not given
+    ``NODE_EXTRA_CA_CERTS``, which only TLS uses and which costs Node ~40 ms to parse at start.
 
     ``methods`` holds Python handlers for the host's requests and notifications (register them
     before the block, so no early message is missed). ``max_body_size`` bounds a single frame in
@@ -369,6 +389,8 @@ async def open_bridge(
     """
     try:
         argv = _host_argv(command, handlers, channel, node, max_body_size, shutdown_timeout)
+        if command is None:
+            env = host_environment(env, handlers)
         if _started is not None and (
             _started.argv != argv
             or _started.cwd != cwd

@@ -41,67 +41,15 @@ import trio
 
 from . import _cli_compile
 from ._bridge import open_bridge
+from ._cli_args import EXIT_FAILURE, EXIT_OK, build_parser
 from ._cli_compile import bridge_failure as _bridge_failure
 from ._errors import BridgeError, EngineUnavailable, HostSetupError, RpcError
 from ._host import MIN_NODE_MAJOR, StartedChild, bundled_host_dir, locate_node
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
 EXIT_RPC_ERROR = 1  # call: the peer answered with an error
 EXIT_CHECK_FAILED = 1  # doctor: a check failed
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rpcbridge", description="Talk to Node.js through one long-lived host."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _cli_compile.add_commands(commands)
-    call = commands.add_parser(
-        "call",
-        help="make one call and print its result as JSON",
-        description="Call METHOD on the bundled host (or on any stdio JSON-RPC server with "
-        "--command) and print the result as pretty JSON. Exit status: 0 with a result, 1 for "
-        "an error answer (printed on stderr), 2 for a usage error or a bridge failure.",
-    )
-    call.add_argument("method", metavar="METHOD")
-    call.add_argument(
-        "params",
-        nargs="?",
-        metavar="JSON",
-        help="the params: a JSON object or array (omitted: no params)",
-    )
-    call.add_argument(
-        "--handlers",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="PATH",
-        help="load this handler module into the host (repeatable)",
-    )
-    call.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="give up (and cancel) after this long"
-    )
-    call.add_argument("--trace", action="store_true", help="log every message both ways on stderr")
-    call.add_argument(
-        "--command",
-        dest="server",
-        nargs=argparse.REMAINDER,
-        metavar="ARGV",
-        help="talk to this stdio JSON-RPC server instead of the bundled host: everything after "
-        "--command is its argv (so put --command last)",
-    )
-    call.set_defaults(subparser=call)
-    commands.add_parser(
-        "doctor",
-        help="check node, the host, one round trip and the compile engines",
-        description="Check that rpcbridge can work here: node (>= 20; which one and where it "
-        "came from), the bundled host (a checkout, or which wheel), one round trip, and the "
-        "compile engines. Prints a checklist with what to fix; exit status 0 when every check "
-        "passed, else 1.",
-    )
-    return parser
 
 
 def _quiet_on_broken_pipe(run: Callable[..., int]) -> Callable[..., int]:
@@ -126,7 +74,7 @@ def main(argv: Sequence[str] | None = None, *, host: StartedChild | None = None)
     """Run the command line; returns the exit status. ``host``: the host ``python -m
     rpcbridge`` started before importing this module (``__main__.py``), for ``compile`` and
     ``check`` to adopt; ended by that caller if unused."""
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "call":
         return _call_command(args.subparser, args)

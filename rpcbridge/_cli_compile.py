@@ -33,166 +33,26 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import attrs
 import trio
 import trio.lowlevel
 
 from ._bridge import Bridge, open_bridge
+from ._cli_args import (
+    CHECKED_SUFFIXES,
+    CONFIG_NAMES,
+    EXIT_COMPILE_ERRORS,
+    EXIT_FAILURE,
+    EXIT_OK,
+    SOURCE_SUFFIXES,
+    Job,
+    batch_params,
+    find_sources,
+)
 from ._diagnostics import Diagnostic
 from ._errors import BridgeError, CompileError, RpcError
 from ._host import StartedChild
 
-__all__ = ["add_commands", "bridge_failure", "run_check", "run_compile"]
-
-SOURCE_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"})
-_OUTPUT_SUFFIX = {".mts": ".mjs", ".mjs": ".mjs", ".cts": ".cjs", ".cjs": ".cjs"}
-_SKIPPED_DIRS = frozenset({"node_modules", ".git"})
-CHECKED_SUFFIXES = frozenset({".ts", ".tsx", ".mts", ".cts"})
-_CONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json"})
-
-EXIT_OK, EXIT_COMPILE_ERRORS, EXIT_FAILURE = 0, 1, 2
-
-
-@attrs.define
-class Job:
-    """One file to compile, and what came of it."""
-
-    path: Path
-    relative: Path  # where it goes below --outdir
-    diagnostics: list[Diagnostic] = attrs.Factory(list)
-    output_bytes: int = 0
-    seconds: float = 0.0
-    failed: bool = False
-
-    def output_path(self, outdir: Path) -> Path:
-        """Where the JavaScript goes: ``.mts``/``.mjs`` → ``.mjs``, ``.cts``/``.cjs`` →
-        ``.cjs``, anything else → ``.js``."""
-        return outdir / self.relative.with_suffix(_OUTPUT_SUFFIX.get(self.relative.suffix, ".js"))
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def add_commands(commands: Any) -> None:
-    """Add the ``compile`` and ``check`` subcommands to the CLI's subparsers."""
-    compile_ = commands.add_parser(
-        "compile",
-        help="compile TypeScript/TSX/JSX files through one host",
-        description="Compile files and folders (searched recursively; .d.ts and node_modules "
-        "are skipped) through one host. Each file gets the settings of its nearest "
-        "tsconfig.json (following extends), as with the esbuild CLI. Without --outdir nothing "
-        "is written: the files are only checked for syntax errors.",
-    )
-    compile_.add_argument(
-        "sources",
-        nargs="+",
-        metavar="SRC",
-        type=Path,
-        help="a file or folder to compile (.ts .tsx .mts .cts .js .jsx .mjs .cjs); folders are "
-        "searched recursively",
-    )
-    compile_.add_argument("--outdir", type=Path, help="write the JavaScript here")
-    compile_.add_argument(
-        "--sourcemap", action="store_true", help="write a .map file beside each output"
-    )
-    compile_.add_argument(
-        "--tsconfig",
-        type=Path,
-        metavar="FILE",
-        help="use this tsconfig.json for every file instead of each file's nearest one",
-    )
-    compile_.add_argument(
-        "--engine",
-        choices=["esbuild", "typescript"],
-        default="esbuild",
-        help="esbuild (default: fast, no type checks) or typescript (its transpileModule)",
-    )
-    compile_.add_argument(
-        "--check",
-        action="store_true",
-        help="also type-check the TypeScript files (semantic errors such as TS2322)",
-    )
-    compile_.add_argument(
-        "--watch",
-        action="store_true",
-        help="keep running: recompile (and with --check, re-check) the files changed on save, "
-        "through the same host, until Ctrl-C",
-    )
-    compile_.add_argument(
-        "--jobs",
-        type=_positive,
-        default=16,
-        metavar="N",
-        help="compiles in flight with --engine typescript (16)",
-    )
-    check = commands.add_parser(
-        "check",
-        help="type-check TypeScript files and folders",
-        description="Type-check with TypeScript (semantic errors such as TS2322, not only "
-        "syntax): the files found in SRC..., as part of the project of --tsconfig or of the "
-        "tsconfig.json nearest to the first of them (an inferred strict project when there is "
-        "none). Exit status: 0 without errors, 1 with errors, 2 for a usage error or a bridge "
-        "failure.",
-    )
-    check.add_argument("sources", nargs="+", metavar="SRC", type=Path)
-    check.add_argument("--tsconfig", type=Path, metavar="FILE", help="the project's tsconfig.json")
-
-
-# -- finding the files ---------------------------------------------------------------------------
-
-
-def find_sources(sources: Sequence[Path]) -> list[Job]:
-    """The files to compile, in a stable order, each once.
-
-    Raises:
-        FileNotFoundError: a SRC that does not exist.
-    """
-    jobs: list[Job] = []
-    seen: set[str] = set()
-    for source in sources:
-        if source.is_dir():
-            found = [(source / relative, relative, key) for relative, key in _walk(source)]
-        elif source.is_file():
-            found = [(source, Path(source.name), os.path.realpath(source))]
-        else:
-            raise FileNotFoundError(f"no such file or folder: {source}")
-        for path, relative, key in found:
-            if key not in seen:
-                seen.add(key)
-                jobs.append(Job(path, relative))
-    return jobs
-
-
-def _walk(root: Path) -> list[tuple[Path, str]]:
-    """The source files below ``root`` (relative paths, sorted), each with its real path (the
-    key that makes a file named twice count once). Symlinked folders are not entered (as
-    ``os.walk``); the real path is resolved once per folder, and per file only for a symlink:
-    ``realpath`` on every file cost ~10 ms for 600 files."""
-    found: list[tuple[Path, str]] = []
-
-    def visit(directory: str, real: str, relative: Path | None) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir():
-                    if name not in _SKIPPED_DIRS and not entry.is_symlink():
-                        below = Path(name) if relative is None else relative / name
-                        visit(entry.path, os.path.join(real, name), below)
-                elif os.path.splitext(name)[1] in SOURCE_SUFFIXES and not name.endswith(".d.ts"):
-                    key = (
-                        os.path.realpath(entry.path)
-                        if entry.is_symlink()
-                        else os.path.join(real, name)
-                    )
-                    found.append((Path(name) if relative is None else relative / name, key))
-
-    visit(os.fspath(root), os.path.realpath(root), None)
-    found.sort()
-    return found
+__all__ = ["bridge_failure", "run_check", "run_compile"]
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -446,7 +306,7 @@ def _is_watched(name: str, outdir: Path | None) -> bool:
     path = Path(name)
     if outdir is not None and path.is_relative_to(outdir):
         return False  # our own outputs
-    if path.name in _CONFIG_NAMES:
+    if path.name in CONFIG_NAMES:
         return True
     return path.suffix in SOURCE_SUFFIXES and not path.name.endswith(".d.ts")
 
@@ -459,7 +319,7 @@ def _changed_jobs(changes: set[tuple[Any, str]], sources: Sequence[Path]) -> lis
     changed = {
         os.path.realpath(name) for kind, name in changes if kind != watchfiles.Change.deleted
     }
-    everything = any(Path(name).name in _CONFIG_NAMES for _, name in changes)
+    everything = any(Path(name).name in CONFIG_NAMES for _, name in changes)
     return [
         job for job in find_sources(sources) if everything or os.path.realpath(job.path) in changed
     ]
@@ -540,17 +400,10 @@ async def compile_jobs(
 async def _compile_batch(
     bridge: Bridge, jobs: list[Job], args: argparse.Namespace, advance: Callable[[Job], None]
 ) -> str:
-    files: list[dict[str, str]] = []
-    for job in jobs:
-        entry = {"path": str(job.path)}
-        if args.outdir is not None:
-            entry["out"] = str(job.output_path(args.outdir))
-        files.append(entry)
-    params: dict[str, Any] = {"files": files, "sourcemap": bool(args.sourcemap)}
-    if getattr(args, "tsconfig", None) is not None:
-        params["tsconfig"] = str(args.tsconfig)
+    params = batch_params(jobs, args)
     try:
-        result: dict[str, Any] = await bridge.call("compileFiles", params)
+        # sent already, as the host started, if __main__.py could (the same params)
+        result: dict[str, Any] = await bridge._call_sent_early("compileFiles", params)
     except RpcError as exc:  # bad params (say, a --tsconfig that is not there): every file fails
         jobs[0].diagnostics.append(Diagnostic(severity="error", message=str(exc)))
         for job in jobs:

@@ -178,6 +178,15 @@ class RpcConnection:
         self._pending[request_id] = method
         return request_id, frame
 
+    def adopt_request(self, request_id: int, method: str) -> None:
+        """Count as ours a request that was written to the peer before this connection existed
+        (``StartedChild.send_request``): its answer is then matched like any other, and the
+        ids this connection issues come after it."""
+        if request_id in self._pending:
+            raise ValueError(f"request {request_id} is already pending")
+        self._pending[request_id] = method
+        self._next_id = max(self._next_id, request_id + 1)
+
     def send_notification(self, method: str, params: Params = None) -> bytes:
         """Return the frame of a notification."""
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}

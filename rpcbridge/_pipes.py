@@ -30,29 +30,21 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 from collections.abc import Callable
 
 import anyio
 import attrs
 
+from ._host import PIPE_SIZE as PIPE_SIZE  # re-exported: the session reads in pieces of it
+from ._host import enlarge_pipe as _enlarge
 from ._process import HostProcess
 from ._runtime import Runtime
 
 __all__ = ["Channel", "PipeReader", "PipeWriter", "socket_channel", "stdio_channel"]
 
-PIPE_SIZE = 1 << 20
 _READS_BETWEEN_CHECKPOINTS = 16
 _BYTES_BETWEEN_CHECKPOINTS = 128 << 10
 _IOV_MAX = 1024  # the most buffers one writev() takes (Linux, macOS: 1024)
-
-
-def _enlarge(fd: int) -> None:
-    if sys.platform == "linux":
-        import fcntl
-
-        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep it
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
 class PipeWriter:

@@ -65,7 +65,7 @@ from ._errors import (
     host_exited,
 )
 from ._framing import DEFAULT_MAX_BODY_SIZE
-from ._host import PROTOCOL_VERSION, StartedChild, start_child
+from ._host import PROTOCOL_VERSION, SentRequest, StartedChild, start_child
 from ._host_log import HostLog
 from ._methods import Handler, Methods
 from ._pipes import PIPE_SIZE, Channel, socket_channel, stdio_channel
@@ -136,6 +136,7 @@ class HostSession:
         self._nursery: anyio.abc.TaskGroup | None = None
         self.methods = methods
         self.hello: dict[str, Any] | None = None
+        self._sent_early: dict[int, _SentEarly] = {}  # taken over, answer not yet claimed
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -541,6 +542,39 @@ class HostSession:
             more,
         )
 
+    def take_over(self, sent: Sequence[SentRequest]) -> None:
+        """Make the requests written to the child before this session existed
+        (``StartedChild.send_request``) calls of this session: their answers (or the host's
+        exit) are kept until ``answer_to`` claims them. Call it before ``serve``."""
+        for request in sent:
+            self._conn.adopt_request(request.id, request.method)
+            waiter = _SentEarly(request.method, request.params)
+            self._waiters[request.id] = waiter
+            self._sent_early[request.id] = waiter
+
+    def sent_early(self, method: str, params: Params) -> int | None:
+        """The id of an unclaimed request ``take_over`` took with this method and these
+        params, or ``None``."""
+        for request_id, waiter in self._sent_early.items():
+            if waiter.method == method and waiter.params == params:
+                return request_id
+        return None
+
+    async def answer_to(self, request_id: int) -> Any:
+        """Claim (once) the answer to the request ``take_over`` took as ``request_id``: its
+        result, or the error a call would raise. Cancelled while it waits, it sends
+        ``$/cancelRequest`` as a call does."""
+        waiter = self._sent_early.pop(request_id)
+        try:
+            await waiter.sleep()
+        except BaseException:
+            if self._waiters.pop(request_id, None) is not None:
+                self._send(self._conn.send_cancel(request_id))
+            raise
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.value
+
     async def handshake(self, timeout: float) -> None:
         """Check ``rpc.hello``, bounded by ``timeout`` (the start-up timeout) alone.
 
@@ -549,7 +583,11 @@ class HostSession:
         """
         with anyio.move_on_after(timeout):
             try:
-                hello = await self.call_without_timeout("rpc.hello", None, None)
+                early = self.sent_early("rpc.hello", None)
+                if early is None:
+                    hello = await self.call_without_timeout("rpc.hello", None, None)
+                else:
+                    hello = await self.answer_to(early)
             except HostExited as exc:
                 if exc.returncode == _EXIT_NODE_TOO_OLD:
                     raise HostSetupError("\n".join(exc.stderr_tail)) from exc
@@ -653,6 +691,33 @@ class HostSession:
                 wake(self._room_lot.unpark)
 
         return finish
+
+
+class _SentEarly:
+    """The pending answer to a request taken over from a ``StartedChild``. Unlike a call's
+    ``Waiter`` (which wakes a task already asleep), its answer may come before anyone awaits
+    it, so it is kept, behind an ``anyio.Event`` that may be set first."""
+
+    __slots__ = ("done", "error", "method", "on_progress", "params", "value")
+
+    def __init__(self, method: str, params: Params) -> None:
+        self.method = method
+        self.params = params
+        self.done = anyio.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.on_progress: Callable[[Any], object] | None = None
+
+    def sleep(self) -> Awaitable[object]:
+        return self.done.wait()
+
+    def resolve(self, value: Any) -> None:
+        self.value = value
+        self.done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.done.set()
 
 
 def _awaiting(awaitable: Awaitable[Any]) -> Callable[[Any], Awaitable[Any]]:

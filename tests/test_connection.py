@@ -362,3 +362,17 @@ def test_a_result_over_the_size_limit_is_answered_with_an_error() -> None:
     [answer] = decode(conn.send_result(1, "x" * 500))
     assert answer["error"]["code"] == -32603
     assert "max_body_size" in answer["error"]["message"]
+
+
+def test_an_adopted_request_is_answered_and_later_ids_follow_it() -> None:
+    conn = RpcConnection()
+    conn.adopt_request(2, "compileFiles")
+    assert conn.pending == {2: "compileFiles"}
+    request_id, _ = conn.send_request("rpc.echo")
+    assert request_id == 3
+    conn.receive_data(encode_frame(b'{"jsonrpc":"2.0","id":2,"result":{"ok":true}}'))
+    event = conn.next_event()
+    assert isinstance(event, Response) and event.request_id == 2 and event.result == {"ok": True}
+    assert conn.pending == {3: "rpc.echo"}
+    with pytest.raises(ValueError, match="already pending"):
+        conn.adopt_request(3, "again")

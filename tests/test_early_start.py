@@ -289,7 +289,7 @@ async def test_a_cancelled_open_bridge_ends_the_started_host() -> None:
 
 
 def test_find_sources_counts_each_file_once_and_skips_what_it_should(tmp_path: Path) -> None:
-    from rpcbridge._cli_compile import find_sources
+    from rpcbridge._cli_args import find_sources
 
     src = tmp_path / "src"
     (src / "a" / "b").mkdir(parents=True)
@@ -315,3 +315,133 @@ def test_find_sources_counts_each_file_once_and_skips_what_it_should(tmp_path: P
         "a/one.tsx",
         "a-b/three.js",
     ]
+
+
+# -- requests sent before the bridge exists ---------------------------------------------------------
+
+
+def test_the_cli_sends_hello_and_its_compile_before_the_bridge_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "a.ts").write_text("export const a: number = 1;\n", encoding="utf-8")
+    done = _python(
+        f"""
+        import sys
+        from rpcbridge.__main__ import send_compile_early, start_host_early
+        argv = ["compile", {str(tmp_path)!r}, "--outdir", {str(tmp_path / "out")!r}]
+        host = start_host_early(argv)
+        send_compile_early(host, argv)
+        print([request.method for request in host.sent])
+        heavy = {{"trio", "anyio", "asyncio", "rpcbridge._framing", "rpcbridge._bridge"}}
+        print(sorted(heavy & set(sys.modules)))
+        host.discard()
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['rpc.hello', 'compileFiles']", "[]"]
+
+
+def test_only_a_one_shot_esbuild_compile_of_files_that_exist_is_sent_early(
+    tmp_path: Path,
+) -> None:
+    from rpcbridge.__main__ import send_compile_early
+
+    (tmp_path / "a.ts").write_text("export {};\n", encoding="utf-8")
+    src = str(tmp_path)
+    for argv in (
+        ["compile", src, "--watch"],
+        ["compile", src, "--engine", "typescript"],
+        ["compile", str(tmp_path / "missing")],
+        ["check", src],
+    ):
+        host = _default_host()
+        try:
+            send_compile_early(host, argv)
+            assert host.sent == [], argv
+        finally:
+            host.discard()
+    host = _default_host()
+    try:
+        send_compile_early(host, ["compile", src, "--sourcemap"])
+        hello, batch = host.sent
+        assert (hello.id, hello.method, hello.params) == (1, "rpc.hello", None)
+        assert (batch.id, batch.method) == (2, "compileFiles")
+        assert batch.params == {"files": [{"path": str(tmp_path / "a.ts")}], "sourcemap": True}
+    finally:
+        host.discard()
+
+
+async def test_the_bridge_takes_over_requests_sent_before_it_existed() -> None:
+    host = _default_host()
+    first = host.send_request("rpc.hello")
+    echo = host.send_request("rpc.echo", {"early": "你好 🌏"})
+    assert (first, echo) == (1, 2)
+    async with rpcbridge.open_bridge(_started=host, env=host.env) as bridge:
+        assert bridge.hello is not None  # the handshake took the hello already sent
+        await trio.sleep(0.2)  # the answer arrives before anyone claims it: it is kept
+        assert await bridge._call_sent_early("rpc.echo", {"early": "你好 🌏"}) == {
+            "early": "你好 🌏"
+        }
+        # claimed once: the same request again is an ordinary call, with a later id
+        assert await bridge._call_sent_early("rpc.echo", {"early": "你好 🌏"}) == {
+            "early": "你好 🌏"
+        }
+        assert await bridge._call_sent_early("rpc.echo", ["other"]) == ["other"]
+        assert await bridge.call("rpc.echo", [3]) == [3]
+
+
+async def test_a_request_sent_early_fails_as_a_call_does_when_the_host_dies() -> None:
+    host = _default_host()
+    host.send_request("rpc.hello")
+    host.send_request("rpc.echo", ["never claimed in time"])
+    async with rpcbridge.open_bridge(_started=host, env=host.env) as bridge:
+        # the echo was answered already; a request the host never answers must fail on exit
+        pid = bridge.pid
+        assert pid is not None
+        session = bridge._current()
+        session.take_over([_host.SentRequest(99, "rpc.echo", ["lost"])])
+        os.kill(pid, 9)
+        with pytest.raises(rpcbridge.HostExited):
+            await bridge._call_sent_early("rpc.echo", ["lost"])
+        assert await bridge._call_sent_early("rpc.echo", ["never claimed in time"]) == [
+            "never claimed in time"
+        ]
+
+
+def test_send_request_refuses_a_taken_child_and_non_finite_numbers() -> None:
+    host = _default_host()
+    try:
+        with pytest.raises(ValueError):
+            host.send_request("rpc.echo", [float("nan")])
+        assert host.sent == []
+        host.take()[0].kill()
+        with pytest.raises(RuntimeError):
+            host.send_request("rpc.echo")
+    finally:
+        host.discard()
+
+
+# -- each loop imports only its own runtime ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("runner", "absent"),
+    [
+        ("import asyncio; asyncio.run(main())", "trio"),
+        ("import trio; trio.run(main)", "asyncio"),
+    ],
+)
+def test_a_bridge_imports_only_the_runtime_of_its_own_loop(runner: str, absent: str) -> None:
+    done = _python(
+        f"""
+        import sys
+        import rpcbridge
+
+        async def main():
+            async with rpcbridge.open_bridge() as bridge:
+                assert await bridge.call("rpc.echo", [1]) == [1]
+
+        {runner}
+        print({absent!r} in sys.modules)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False"]
