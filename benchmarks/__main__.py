@@ -32,6 +32,7 @@ from .report import (
     compile_outputs_line,
     render_table,
     sync_latency_line,
+    sync_throughput_line,
 )
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +155,8 @@ def _notes(
         "bytes (ASCII, CJK, emoji, quotes, backslashes), MiB/s one direction, echo checked; "
         "compile = esbuild transform of node/test-support/fixtures/compile/Dashboard.tsx "
         "(326 lines; loader tsx, jsx automatic, target esnext, no source map), one at a time "
-        "and 64 in flight, unpinned, output checked. `rpcbridge-sync` runs its seq and 64-conc "
+        "and 64 in flight, unpinned, output checked. `rpcbridge-sync` (and `rpcbridge-sync-1cpu`, whose bridge thread and calling threads share "
+        "one CPU while its host keeps every CPU) runs its seq and 64-conc "
         "workloads in plain threads (one thread looping; 64 threads looping), timed inside them. "
         "Baselines (the designs rpcbridge replaces; judged by no target themselves): "
         "`spawn-stdout` starts one node process per call, JSON on its stdin/stdout; "
@@ -282,10 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS_DIR / f"run-{stamp}-{record['mode']}.json").write_text(text)
     print(render_table(summary, names))
     print()
-    sync_line = sync_latency_line(summary)
-    if sync_line:
-        print(sync_line)
-        print()
+    for sync_line in (sync_latency_line(summary), sync_throughput_line(summary)):
+        if sync_line:
+            print(sync_line)
+            print()
     print(compile_outputs_line(runs))
     print()
     print(_notes(summary, info, reps, args.quick, args.cpus, args.seq_unpinned))

@@ -26,6 +26,8 @@ whatever the caps.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = [
     "HttpContender",
     "RpcbridgeContender",
     "RpcbridgeSyncContender",
+    "RpcbridgeSyncOneCpuContender",
     "SpawnStdoutContender",
     "SpawnTempfileContender",
     "event_loop",
@@ -241,6 +244,47 @@ class RpcbridgeSyncContender:
         bridge = await trio.to_thread.run_sync(rpcbridge.SyncBridge)
         try:
             yield _Sync(bridge.call)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(bridge.close)
+
+    def open(self) -> AbstractAsyncContextManager[Client]:
+        return self._open()
+
+
+class RpcbridgeSyncOneCpuContender:
+    """``rpcbridge.SyncBridge(cpu=C)``, called from threads pinned to the same CPU ``C`` (each
+    pins itself on its first call); the host keeps every CPU."""
+
+    name = "rpcbridge-sync-1cpu"
+    cpu_index = 0  # which allowed CPU (sorted): the sequential workload is pinned to it too
+    description = (
+        "rpcbridge.SyncBridge(cpu=C), its calling threads pinned to CPU C too, the host on "
+        "every CPU (docs/performance.md: many threads on one SyncBridge)"
+    )
+    per_call_process = False
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[Client]:
+        import threading
+
+        import trio
+
+        import rpcbridge
+
+        cpu = sorted(os.sched_getaffinity(0))[self.cpu_index]
+        bridge = await trio.to_thread.run_sync(functools.partial(rpcbridge.SyncBridge, cpu=cpu))
+        local = threading.local()
+        call = bridge.call
+
+        def pinned_call(method: str, params: dict[str, Any]) -> Any:
+            if not getattr(local, "pinned", False):
+                os.sched_setaffinity(0, {cpu})
+                local.pinned = True
+            return call(method, params)
+
+        try:
+            yield _Sync(pinned_call)
         finally:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(bridge.close)
@@ -453,6 +497,7 @@ CONTENDERS: dict[str, Contender] = {
         RpcbridgeAsyncioContender(),
         RpcbridgeUvloopContender(),
         RpcbridgeSyncContender(),
+        RpcbridgeSyncOneCpuContender(),
         SpawnStdoutContender(),
         SpawnTempfileContender(),
         HttpContender(),
@@ -468,6 +513,7 @@ DEFAULT_CONTENDERS: tuple[str, ...] = (
     "rpcbridge-asyncio",
     "rpcbridge-uvloop",
     "rpcbridge-sync",
+    *(("rpcbridge-sync-1cpu",) if hasattr(os, "sched_setaffinity") else ()),
     "spawn-stdout",
     "spawn-tempfile",
     "http",

@@ -26,6 +26,7 @@ __all__ = [
     "format_number",
     "render_table",
     "sync_latency_line",
+    "sync_throughput_line",
 ]
 
 
@@ -96,6 +97,10 @@ against them can be judged, themselves judged by no target."""
 SYNC, TRIO = "rpcbridge-sync", "rpcbridge"
 SYNC_MAX_LATENCY = 1.5
 """Issue 5: a SyncBridge call may take at most 1.5x the trio bridge's sequential latency."""
+SYNC_ONE_CPU = "rpcbridge-sync-1cpu"
+SYNC_TARGETS = (("seq_calls_per_s", "sequential", 0.6), ("c64_calls_per_s", "64 threads", 0.4))
+"""Issue 12: SyncBridge calls/s over the trio bridge's, same run: ≥ 0.6x sequential echo and
+≥ 0.4x with 64 threads."""
 
 
 @attrs.frozen
@@ -208,6 +213,26 @@ def _ratio(metric: Metric, mine: dict[str, Any] | None, ref: dict[str, Any] | No
     if mine and ref and mine["median"] > 0 and ref["median"] > 0:
         return metric.ratio(mine["median"], ref["median"])
     return None
+
+
+def sync_throughput_line(summary: dict[str, Any]) -> str | None:
+    """Issue 12: ``rpcbridge-sync`` (and ``rpcbridge-sync-1cpu``) calls/s over ``rpcbridge``'s,
+    sequential and with 64 threads, against the targets; ``None`` unless they ran."""
+    trio_ = summary.get(TRIO, {}).get("metrics", {})
+    parts = []
+    for name in (SYNC, SYNC_ONE_CPU):
+        mine = summary.get(name, {}).get("metrics", {})
+        cells = []
+        for key, label, goal in SYNC_TARGETS:
+            if key in mine and key in trio_ and trio_[key]["median"] > 0:
+                ratio = mine[key]["median"] / trio_[key]["median"]
+                verdict = "pass" if ratio >= goal else "FAIL"
+                cells.append(f"{label} **{ratio:.2f}x** (≥ {goal}x: {verdict})")
+        if cells:
+            parts.append(f"`{name}` " + ", ".join(cells))
+    if not parts:
+        return None
+    return f"SyncBridge calls/s vs `{TRIO}` (issue 12): " + "; ".join(parts) + "."
 
 
 def sync_latency_line(summary: dict[str, Any]) -> str | None:

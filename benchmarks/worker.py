@@ -66,6 +66,8 @@ async def run_contender(
 
         await warm_up(client, budget)
         results: dict[str, Any] = {"startup_ms": startups}
+        if seq_pin is not None and hasattr(contender, "cpu_index"):
+            seq_pin = contender.cpu_index  # its own CPU: threads it pins stay with the rest
         if seq_pin is None:
             results["seq"] = await run_sequential(client, budget)
             results["seq"]["pinned_cpu"] = None

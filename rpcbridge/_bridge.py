@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
 
@@ -27,6 +27,7 @@ import anyio.abc
 import attrs
 
 from ._connection import Params
+from ._cpus import check_cpus
 from ._errors import BridgeClosed, HandlerInterrupted, HostExited
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._host import (
@@ -70,6 +71,7 @@ class _HostSpec:
     env: Mapping[str, str] | None
     handshake: bool
     isolated: bool
+    cpus: frozenset[int] | None
     startup_timeout: float
     session_options: dict[str, Any]
 
@@ -261,6 +263,7 @@ class Bridge:
             cwd=spec.cwd,
             env=spec.env,
             isolated=spec.isolated,
+            cpus=spec.cpus,
             runtime=runtime,
             started=started,
         )
@@ -346,6 +349,7 @@ async def open_bridge(
     trace: bool | None = None,
     startup_timeout: float = 30.0,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    host_cpus: Collection[int] | None = None,
     _started: StartedChild | None = None,
 ) -> AsyncIterator[Bridge]:
     """Start a host process and yield a ``Bridge`` to it; end the process on exit.
@@ -372,7 +376,10 @@ async def open_bridge(
     over a socketpair and the host's stdout joins its stderr as logs, so nothing a handler, a
     child process or native code writes to fd 1 can corrupt them; ``"stdio"`` (the default)
     uses the host's stdin and stdout. ``trace=True`` (or ``RPCBRIDGE_TRACE=1`` in the environment) logs every
-    message in both directions to the ``rpcbridge.trace`` logger at DEBUG.
+    message in both directions to the ``rpcbridge.trace`` logger at DEBUG. ``host_cpus``
+    (Linux): the CPUs every host this bridge starts may run on, its threads and child
+    processes (esbuild's) included; ``None`` (the default): those of the thread that starts it,
+    as for any child process. ``SyncBridge(cpu=...)`` sets it (docs/performance.md).
 
     Raises ``HostSetupError`` if ``node`` is missing or older than 20, or the host or its npm
     packages are missing (the message says what to run), ``HostExited`` if the host dies
@@ -391,15 +398,18 @@ async def open_bridge(
         argv = _host_argv(command, handlers, channel, node, max_body_size, shutdown_timeout)
         if command is None:
             env = host_environment(env, handlers)
+        cpus = None if host_cpus is None else check_cpus(host_cpus, "host_cpus")
         if _started is not None and (
             _started.argv != argv
             or _started.cwd != cwd
             or _started.env != env
             or _started.isolated != (channel == "socket")
+            or _started.cpus != cpus
         ):
             raise ValueError(
                 f"_started: the child was started as {_started.argv} (cwd={_started.cwd!r}, "
-                f"isolated={_started.isolated}), not as this bridge would start it: {argv}"
+                f"isolated={_started.isolated}, cpus={_started.cpus}), not as this bridge "
+                f"would start it: {argv}"
             )
         runtime = current_runtime()
     except BaseException:
@@ -414,6 +424,7 @@ async def open_bridge(
         env=env,
         handshake=command is None,
         isolated=channel == "socket",
+        cpus=cpus,
         startup_timeout=startup_timeout,
         session_options={
             "max_body_size": max_body_size,

@@ -235,7 +235,7 @@ class StartedChild:
     """A child started by ``start_child`` and not yet given to a session.
 
     ``argv`` is the argv asked for (without the ``--channel-fd`` that ``isolated`` appends);
-    ``cwd``, ``env`` and ``isolated`` as passed, so that ``open_bridge`` can check that the
+    ``cwd``, ``env``, ``isolated`` and ``cpus`` as passed, so that ``open_bridge`` can check that the
     child is the one it would start. ``take()`` hands the process (and, when isolated, the
     parent's end of the socketpair) to its new owner; ``discard()`` ends a child nobody took.
 
@@ -259,6 +259,7 @@ class StartedChild:
         self.cwd = cwd
         self.env = env
         self.isolated = isolated
+        self.cpus: frozenset[int] | None = None  # set by start_child
         self._popen: subprocess.Popen[bytes] | None = popen
         self._parent_end = parent_end
         self.sent: list[SentRequest] = []
@@ -329,6 +330,7 @@ def start_child(
     cwd: str | os.PathLike[str] | None,
     env: Mapping[str, str] | None,
     isolated: bool = False,
+    cpus: frozenset[int] | None = None,
 ) -> StartedChild:
     """Start ``argv`` the way every session starts its child: stdin, stdout and stderr are
     pipes, and on POSIX the child leads its own process group (so that Ctrl-C in a terminal
@@ -337,8 +339,10 @@ def start_child(
 
     ``isolated``: the frames travel over a socketpair whose child end is passed as an extra
     descriptor (``--channel-fd N`` is appended to ``argv``); the child's stdin is /dev/null and
-    its stdout and stderr share the log pipe. Blocking (fork and exec): a session calls it on a
-    worker thread. Raises ``OSError`` when the child cannot be started.
+    its stdout and stderr share the log pipe. ``cpus``: the CPUs the child may run on (set
+    right after it starts, before Node creates its threads; ``_cpus.confine``). Blocking (fork
+    and exec): a session calls it on a worker thread. Raises ``OSError`` when the child cannot
+    be started or confined (it is killed then).
     """
     asked = [os.fspath(part) for part in argv]
     command = asked
@@ -371,4 +375,16 @@ def start_child(
     finally:
         if child_end is not None:
             child_end.close()
-    return StartedChild(asked, popen, parent_end, cwd=cwd, env=env, isolated=isolated)
+    started = StartedChild(asked, popen, parent_end, cwd=cwd, env=env, isolated=isolated)
+    if cpus is not None:
+        from ._cpus import confine
+
+        try:
+            confine(popen.pid, cpus)
+        except OSError as exc:
+            started.discard()
+            raise OSError(
+                exc.errno, f"cannot run it on CPUs {sorted(cpus)}: {exc.strerror}"
+            ) from exc
+    started.cpus = cpus
+    return started

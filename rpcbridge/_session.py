@@ -801,18 +801,19 @@ async def spawn(
     cwd: str | os.PathLike[str] | None,
     env: Mapping[str, str] | None,
     isolated: bool = False,
+    cpus: frozenset[int] | None = None,
     runtime: Runtime,
     started: StartedChild | None = None,
 ) -> tuple[HostProcess, Channel]:
     """Start the child (``_host.start_child``: its own process group on POSIX, pipes, and with
-    ``isolated`` a socketpair passed as ``--channel-fd N``) on a worker thread and return it
-    with its channel.
+    ``isolated`` a socketpair passed as ``--channel-fd N``; on ``cpus`` only, if given) on a
+    worker thread and return it with its channel.
 
     ``started``: a child ``start_child`` already started with these same arguments (the CLI
     starts the host before it imports the bridge); it is adopted instead of starting another.
     """
     if started is None:
-        start = functools.partial(start_child, argv, cwd=cwd, env=env, isolated=isolated)
+        start = functools.partial(start_child, argv, cwd=cwd, env=env, isolated=isolated, cpus=cpus)
         try:
             started = await anyio.to_thread.run_sync(start)
         except OSError as exc:

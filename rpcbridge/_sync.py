@@ -53,6 +53,7 @@ import trio
 
 from ._bridge import DEFAULT_MAX_IN_FLIGHT, Bridge, open_bridge
 from ._connection import Params
+from ._cpus import check_cpus
 from ._errors import BridgeClosed, CallTimeout
 from ._framing import DEFAULT_MAX_BODY_SIZE
 from ._methods import Handler, Methods
@@ -361,9 +362,19 @@ class SyncBridge:
 
     Cost: each call crosses threads once (the answer's way back to the calling thread; the
     request is written without a thread switch). On a shared 2-core VM a sequential
-    ``rpc.echo`` ran at 0.6-0.9x the trio bridge's rate and 64 threads calling at once at
-    0.5-0.7x its 64 tasks (docs/performance.md); on a ``compile`` the difference is small.
-    For bulk work from one program, the trio API is still the cheapest.
+    ``rpc.echo`` ran at 0.6-0.9x the trio bridge's rate; 64 threads calling at once at
+    0.3-0.7x its 64 tasks, as the VM's cost of a wake-up across CPUs varies
+    (docs/performance.md); on a ``compile`` the difference is small.
+
+    ``cpu`` (Linux) is for many threads calling at once: the bridge's thread runs on CPU
+    ``cpu``, and its hosts run on every CPU of the machine that the process's cpuset allows
+    (``host_cpus``, unless given). Pin the calling threads to the same CPU (``os.sched_setaffinity(0, {cpu})`` in
+    each, or in the thread that starts them, before it does): each answer is then handed to its
+    thread by a switch on that CPU rather than a wake-up across CPUs, which measured 2.2-2.6x
+    the calls/s of 64 threads looping on a small call, with compiles unchanged. Python threads
+    take turns on the GIL, so one CPU is what they use anyway; only threads that spend their
+    time outside it (NumPy, zlib, hashing) lose by sharing it. ``ValueError`` if the CPU is not
+    one this process may use.
     """
 
     def __init__(
@@ -381,9 +392,19 @@ class SyncBridge:
         trace: bool | None = None,
         startup_timeout: float = 30.0,
         shutdown_timeout: float = 5.0,
+        cpu: int | None = None,
         **options: Any,
     ) -> None:
         self._methods = methods if methods is not None else Methods()
+        if cpu is not None:
+            check_cpus((cpu,), "cpu")
+            # Set, never inherited: the worker thread that starts a host may be one the
+            # bridge's thread started, and so be pinned to ``cpu`` too; and the thread
+            # constructing this may be pinned already. The kernel leaves out the CPUs the
+            # process's cpuset does not allow.
+            if options.get("host_cpus") is None:
+                options["host_cpus"] = range(os.cpu_count() or 1)
+        self._cpu = cpu
         self._options: dict[str, Any] = {
             **options,
             "cwd": cwd,
@@ -802,6 +823,12 @@ class SyncBridge:
 
     def _thread_main(self) -> None:
         try:
+            if self._cpu is not None:
+                try:
+                    os.sched_setaffinity(0, {self._cpu})  # this thread, and those it starts
+                except OSError as exc:
+                    self._startup_error = ValueError(f"cpu={self._cpu}: {exc.strerror}")
+                    return
             trio.run(self._main, instruments=[self._loop])
         except BaseException as exc:  # pragma: no cover - _main catches everything itself
             log.exception("the SyncBridge thread failed")

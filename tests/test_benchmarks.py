@@ -128,3 +128,29 @@ def test_the_ticker_section_measures_and_renders_with_cpus_shared_or_pinned(
         {"tick_ms": 10, "in_flight": 64, "seconds": 0.3, "target_ms": 5, "loops": {"asyncio": one}}
     )
     assert "| asyncio |" in text and "Ticker target under load: asyncio" in text
+
+
+def test_the_sync_throughput_line_judges_each_sync_contender_against_the_trio_bridge() -> None:
+    from benchmarks.report import sync_throughput_line
+
+    def metrics(seq: float, c64: float) -> dict[str, Any]:
+        return {
+            "metrics": {
+                "seq_calls_per_s": {"median": seq},
+                "c64_calls_per_s": {"median": c64},
+            }
+        }
+
+    line = sync_throughput_line(
+        {
+            "rpcbridge": metrics(10_000, 60_000),
+            "rpcbridge-sync": metrics(7_000, 18_000),
+            "rpcbridge-sync-1cpu": metrics(5_000, 54_000),
+        }
+    )
+    assert line is not None
+    assert "`rpcbridge-sync` sequential **0.70x** (≥ 0.6x: pass), 64 threads **0.30x**" in line
+    assert "64 threads **0.30x** (≥ 0.4x: FAIL)" in line
+    assert "`rpcbridge-sync-1cpu` sequential **0.50x** (≥ 0.6x: FAIL)" in line
+    assert "64 threads **0.90x** (≥ 0.4x: pass)" in line
+    assert sync_throughput_line({"rpcbridge": metrics(1, 1)}) is None
