@@ -1,7 +1,8 @@
 """``python -m rpcbridge``: see ``rpcbridge._cli``.
 
 ``compile`` and ``check`` start the host here, before anything else is imported: Node boots
-(~80 ms) while Python imports trio, anyio and the bridge (~200 ms), and the bridge then adopts
+(~20-80 ms) while Python imports asyncio, anyio and the bridge (~150 ms; the command line runs
+on asyncio, ``_cli_compile.run_async``), and the bridge then adopts
 the running child instead of starting one (``open_bridge(_started=...)``). The host also
 starts esbuild's service at once (``RPCBRIDGE_COMPILE_WARMUP=now``, unless that is set
 already), while Python is still importing, instead of on the compile's path. Every failure of

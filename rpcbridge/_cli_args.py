@@ -4,7 +4,7 @@ Everything ``python -m rpcbridge compile`` needs before the bridge is imported l
 light imports only (the standard library and attrs): ``rpcbridge/__main__.py`` parses the
 command line with ``build_parser()``, finds the files (``find_sources``) and sends
 ``compileFiles`` with ``batch_params`` to the host it has just started, and only then imports
-trio and the bridge (``_cli.py``, ``_cli_compile.py``, which use the same three functions, so
+anyio and the bridge (``_cli.py``, ``_cli_compile.py``, which use the same three functions, so
 that what is sent early is exactly what they would send).
 """
 

@@ -445,3 +445,34 @@ def test_a_bridge_imports_only_the_runtime_of_its_own_loop(runner: str, absent: 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["False"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("compile", "{src}", "--outdir", "{out}"),
+        ("compile", "{src}", "--outdir", "{out}", "--engine", "typescript"),
+        ("check", "{src}"),
+        ("call", "rpc.echo", "[1]"),
+    ],
+)
+def test_the_command_line_runs_on_asyncio_and_never_imports_trio(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Every command runs on asyncio (``_cli_compile.run_async``): trio's import, ~60-110 ms
+    more than asyncio's, would sit on every build's path."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.ts").write_text("export const a: number = 1;\n", encoding="utf-8")
+    argv = [part.format(src=src, out=tmp_path / "out") for part in command]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "rpcbridge", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "asyncio" in imported
+    assert not {name for name in imported if name == "trio" or name.startswith("trio.")}
