@@ -330,7 +330,7 @@ def test_the_cli_sends_hello_and_its_compile_before_the_bridge_is_imported(tmp_p
         host = start_host_early(argv)
         send_compile_early(host, argv)
         print([request.method for request in host.sent])
-        heavy = {{"trio", "anyio", "asyncio", "rpcbridge._framing", "rpcbridge._bridge"}}
+        heavy = {{"trio", "anyio", "asyncio", "attrs", "rpcbridge._framing", "rpcbridge._bridge"}}
         print(sorted(heavy & set(sys.modules)))
         host.discard()
         """
