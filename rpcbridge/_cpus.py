@@ -8,8 +8,8 @@ across CPUs, which on a VM costs tens of microseconds (docs/performance.md, "Man
 one SyncBridge"). Python threads need the GIL to run, so one CPU is what they use anyway. The
 host keeps every CPU, set explicitly: a host inherits the affinity of the thread that starts
 it, which may be a worker thread pinned with the bridge's (and the kernel leaves out the CPUs
-a cpuset does not allow). Only the standard library is
-imported here: ``_host`` imports it, and ``_host`` must stay light.
+a cpuset does not allow). Only the standard library is imported here: ``_host`` imports it,
+and ``_host`` must stay light.
 """
 
 from __future__ import annotations

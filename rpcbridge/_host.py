@@ -235,8 +235,8 @@ class StartedChild:
     """A child started by ``start_child`` and not yet given to a session.
 
     ``argv`` is the argv asked for (without the ``--channel-fd`` that ``isolated`` appends);
-    ``cwd``, ``env``, ``isolated`` and ``cpus`` as passed, so that ``open_bridge`` can check that the
-    child is the one it would start. ``take()`` hands the process (and, when isolated, the
+    ``cwd``, ``env``, ``isolated`` and ``cpus`` as passed, so that ``open_bridge`` can check
+    that the child is the one it would start. ``take()`` hands the process (and, when isolated, the
     parent's end of the socketpair) to its new owner; ``discard()`` ends a child nobody took.
 
     ``send_request()`` writes a request before anyone owns the child, so that the host works

@@ -368,10 +368,11 @@ class SyncBridge:
 
     ``cpu`` (Linux) is for many threads calling at once: the bridge's thread runs on CPU
     ``cpu``, and its hosts run on every CPU of the machine that the process's cpuset allows
-    (``host_cpus``, unless given). Pin the calling threads to the same CPU (``os.sched_setaffinity(0, {cpu})`` in
-    each, or in the thread that starts them, before it does): each answer is then handed to its
-    thread by a switch on that CPU rather than a wake-up across CPUs, which measured 2.2-2.6x
-    the calls/s of 64 threads looping on a small call, with compiles unchanged. Python threads
+    (``host_cpus``, unless given). Pin the calling threads to the same CPU
+    (``os.sched_setaffinity(0, {cpu})`` in each, or in the thread that starts them, before it
+    does): each answer is then handed to its thread by a switch on that CPU rather than a
+    wake-up across CPUs, which measured 2.2-2.6x the calls/s of 64 threads looping on a small
+    call, with compiles unchanged. Python threads
     take turns on the GIL, so one CPU is what they use anyway; only threads that spend their
     time outside it (NumPy, zlib, hashing) lose by sharing it. ``ValueError`` if the CPU is not
     one this process may use.
