@@ -81,9 +81,12 @@ async def test_host_cpus_this_process_may_not_use_fail_the_start_and_leave_no_ho
 
 
 def _is_our_host(pid: int) -> bool:
+    """Whether ``pid`` is a host this process started (its child running rpc-host.js)."""
     try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"rpc-host.js" in cmdline.read()
+            return parent == os.getpid() and b"rpc-host.js" in cmdline.read()
     except OSError:
         return False
 
