@@ -371,11 +371,11 @@ class SyncBridge:
     (``host_cpus``, unless given). Pin the calling threads to the same CPU
     (``os.sched_setaffinity(0, {cpu})`` in each, or in the thread that starts them, before it
     does): each answer is then handed to its thread by a switch on that CPU rather than a
-    wake-up across CPUs, which measured 2.2-2.6x the calls/s of 64 threads looping on a small
-    call, with compiles unchanged. Python threads
-    take turns on the GIL, so one CPU is what they use anyway; only threads that spend their
-    time outside it (NumPy, zlib, hashing) lose by sharing it. ``ValueError`` if the CPU is not
-    one this process may use.
+    wake-up across CPUs, which measured 1.9-2.6x the calls/s of 64 threads looping on a small
+    call, with compiles unchanged. Python threads take turns on the GIL, so one CPU is what they
+    use anyway; only threads that spend their time outside it (NumPy, zlib, hashing) lose by
+    sharing it. ``ValueError`` if the CPU is not one this process may use;
+    ``NotImplementedError`` where there is no ``os.sched_setaffinity`` (not Linux).
     """
 
     def __init__(
